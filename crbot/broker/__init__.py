@@ -1,0 +1,1 @@
+"""Brokers: the paper exchange and the Binance connector behind one ``Broker`` interface."""

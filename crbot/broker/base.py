@@ -1,0 +1,67 @@
+"""The interface every broker implements (paper, Binance testnet/demo/live).
+
+Brokers speak exchange semantics only: no risk checks, no journal. They translate their own
+failures into ``crbot.errors`` at this boundary and never let library exceptions leak upward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from crbot.domain import AccountInfo, Balance, Fill, OrderListSpec, OrderSpec, OrderView
+from crbot.exchange.rules import SymbolRules
+
+
+class Broker(Protocol):
+    name: str  # "paper", "binance-testnet", ...
+
+    def ping(self) -> float:
+        """Round trip in milliseconds; raises ConnectivityError."""
+        ...
+
+    def price_source(self) -> str:
+        """Human label of where prices come from (shown on every page)."""
+        ...
+
+    def rules(self) -> dict[str, SymbolRules]:
+        """Trading rules per symbol (exchangeInfo), cached by the broker."""
+        ...
+
+    def last_price(self, symbol: str) -> Decimal: ...
+
+    def avg_price(self, symbol: str) -> Decimal:
+        """The average price the PERCENT_PRICE_BY_SIDE / NOTIONAL filters use."""
+        ...
+
+    def account(self) -> AccountInfo: ...
+
+    def balances(self) -> list[Balance]: ...
+
+    def submit(self, spec: OrderSpec) -> OrderView:
+        """Place one order; the returned view is the exchange's acknowledgement."""
+        ...
+
+    def submit_list(self, spec: OrderListSpec) -> list[OrderView]:
+        """Place one order list (OCO, OTO, OTOCO) atomically."""
+        ...
+
+    def cancel(self, symbol: str, client_order_id: str) -> OrderView:
+        """Cancel one order (an order list leg cancels its whole list)."""
+        ...
+
+    def cancel_all(self, symbol: str) -> list[OrderView]:
+        """Cancel every open order and order list on ``symbol``."""
+        ...
+
+    def get_order(self, symbol: str, client_order_id: str) -> OrderView:
+        """Raises OrderNotFound if the exchange never accepted it."""
+        ...
+
+    def open_orders(self, symbol: str | None = None) -> list[OrderView]: ...
+
+    def all_orders(self, symbol: str, since: datetime | None = None) -> list[OrderView]: ...
+
+    def trades(self, symbol: str, since: datetime | None = None) -> Sequence[Fill]: ...

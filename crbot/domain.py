@@ -1,0 +1,260 @@
+"""Domain values shared by every layer: Decimal money, aware UTC times, frozen dataclasses.
+
+Order-related shapes follow Binance spot semantics, because both brokers (paper and Binance) speak
+them: an ``OrderSpec`` is exactly one exchange order, an ``OrderListSpec`` one exchange order list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+ZERO = Decimal(0)
+QUOTE_ASSET = "USDT"
+
+
+class Mode(StrEnum):
+    PAPER = "paper"
+    TESTNET = "testnet"
+    DEMO = "demo"
+    LIVE = "live"
+
+
+class TradingState(StrEnum):
+    ACTIVE = "ACTIVE"  # normal
+    REDUCING = "REDUCING"  # only orders that shrink a position
+    HALTED = "HALTED"  # no new orders; cancels and queries still work
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(StrEnum):
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+    LIMIT_MAKER = "LIMIT_MAKER"  # take-profit leg: rejected if it would take
+    STOP_LOSS_LIMIT = "STOP_LOSS_LIMIT"  # stop-loss leg: a LIMIT placed when stopPrice trades
+    TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
+
+
+class OrderStatus(StrEnum):
+    # Binance statuses
+    PENDING_NEW = "PENDING_NEW"  # pending leg of an OTO/OTOCO, waits for the working order
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    EXPIRED_IN_MATCH = "EXPIRED_IN_MATCH"
+    # journal-only statuses
+    INTENT = "INTENT"  # journaled, not yet acknowledged by the exchange
+    UNKNOWN = "UNKNOWN"  # sent, outcome unknown: reconcile by client order id
+
+    @property
+    def is_open(self) -> bool:
+        return self in _OPEN
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL
+
+
+_OPEN = {OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED}
+_FINAL = {
+    OrderStatus.FILLED,
+    OrderStatus.CANCELED,
+    OrderStatus.REJECTED,
+    OrderStatus.EXPIRED,
+    OrderStatus.EXPIRED_IN_MATCH,
+}
+
+
+def _frozen(cls):  # type: ignore[no-untyped-def]
+    return dataclass(frozen=True, slots=True, kw_only=True)(cls)
+
+
+@_frozen
+class OrderRequest:
+    """What a trader asks for on the ticket or the CLI, before normalisation.
+
+    Exactly one of ``quantity`` (base asset) or ``quote_amount`` (USDT to spend/receive).
+    ``stop_loss`` / ``take_profit`` make it a bracket: on a LIMIT entry one OTO/OTOCO list;
+    on a MARKET entry, exits placed right after the fill.
+    """
+
+    symbol: str
+    side: Side
+    type: OrderType = OrderType.LIMIT
+    quantity: Decimal | None = None
+    quote_amount: Decimal | None = None
+    price: Decimal | None = None
+    stop_loss: Decimal | None = None
+    take_profit: Decimal | None = None
+
+    @property
+    def is_bracket(self) -> bool:
+        return self.stop_loss is not None or self.take_profit is not None
+
+
+@_frozen
+class OrderSpec:
+    """One normalised exchange order, ready to send (prices on tick, quantity on step)."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    quantity: Decimal
+    price: Decimal | None = None  # LIMIT, LIMIT_MAKER, *_LIMIT
+    stop_price: Decimal | None = None  # STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT
+
+
+@_frozen
+class OrderListSpec:
+    """An exchange order list.
+
+    * ``working`` set: OTO (one pending) or OTOCO (two pending, one-cancels-other); the pending
+      orders become active only when the working order is fully filled.
+    * ``working`` None: an OCO of the two ``pending`` orders, active at once.
+    """
+
+    list_client_id: str
+    symbol: str
+    working: OrderSpec | None
+    pending: tuple[OrderSpec, ...]
+
+    @property
+    def orders(self) -> tuple[OrderSpec, ...]:
+        return ((self.working,) if self.working else ()) + self.pending
+
+
+@_frozen
+class OrderView:
+    """An order as the exchange reports it."""
+
+    client_order_id: str
+    order_id: int
+    symbol: str
+    side: Side
+    type: OrderType
+    status: OrderStatus
+    quantity: Decimal
+    executed_qty: Decimal = ZERO
+    cumulative_quote: Decimal = ZERO
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    order_list_id: int = -1
+    time: datetime
+    update_time: datetime
+
+    @property
+    def avg_price(self) -> Decimal | None:
+        return self.cumulative_quote / self.executed_qty if self.executed_qty else None
+
+
+@_frozen
+class Fill:
+    """One trade (execution) of one of our orders; ``trade_id`` is unique per symbol."""
+
+    symbol: str
+    trade_id: int
+    order_id: int
+    side: Side
+    price: Decimal
+    quantity: Decimal
+    quote_qty: Decimal
+    commission: Decimal
+    commission_asset: str
+    is_maker: bool
+    time: datetime
+
+
+@_frozen
+class Balance:
+    asset: str
+    free: Decimal
+    locked: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.free + self.locked
+
+
+@_frozen
+class Commissions:
+    maker: Decimal  # fraction, e.g. 0.001 = 0.1 %
+    taker: Decimal
+
+
+@_frozen
+class AccountInfo:
+    balances: tuple[Balance, ...]
+    commissions: Commissions
+    can_trade: bool = True
+    permissions: tuple[str, ...] = ("SPOT",)
+
+
+@_frozen
+class Position:
+    """A spot position: base asset held, valued against the quote asset."""
+
+    symbol: str
+    quantity: Decimal
+    avg_entry: Decimal | None
+    market_price: Decimal | None
+
+    @property
+    def unrealized_pnl(self) -> Decimal | None:
+        if self.avg_entry is None or self.market_price is None:
+            return None
+        return (self.market_price - self.avg_entry) * self.quantity
+
+    @property
+    def market_value(self) -> Decimal | None:
+        return None if self.market_price is None else self.market_price * self.quantity
+
+
+@_frozen
+class Bar:
+    """A price bar: the path between ``open_time`` and ``close_time`` touched [low, high]."""
+
+    open_time: datetime
+    close_time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+
+
+@_frozen
+class AuditEvent:
+    time: datetime
+    actor: str
+    action: str
+    detail: str
+    reason: str = ""
+
+
+@_frozen
+class StopReport:
+    """What the kill switch did; ``ok`` only when nothing is left open."""
+
+    state: TradingState
+    canceled: tuple[str, ...] = ()
+    flattened: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    left_open: tuple[str, ...] = ()
+    already_halted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.left_open and not self.errors

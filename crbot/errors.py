@@ -1,0 +1,123 @@
+"""One exception hierarchy for everything a trader or a script can see.
+
+    CrbotError                      base; ``str(err)`` says what happened and what to do
+    ├── ConfigError                 bad settings / environment; fix the setting and restart
+    ├── InvalidInput                the request itself is malformed (CLI exit 2)
+    │   └── FilterError             breaks an exchange filter (tick, step, notional, ...)
+    ├── Denied                      refused by the risk manager or the trading state (exit 3)
+    ├── ExchangeRejected            the exchange said no; do not retry as-is (exit 4)
+    │   ├── AuthError               key invalid, IP not whitelisted, permission missing
+    │   ├── InsufficientBalance
+    │   ├── OrderNotFound
+    │   └── KeyAuditFailed          the API key's permissions are unsafe for live trading
+    └── ConnectivityError           transient; retrying may help (exit 5)
+        ├── RateLimited             429: slow down, honour ``retry_after``
+        ├── IpBanned                418: no call until ``retry_after`` has passed
+        └── OutcomeUnknown          timeout / 5xx after sending: look the order up, never resend
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+class CrbotError(Exception):
+    """Base class. ``exit_code`` is the CLI's exit status for this kind of failure."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class ConfigError(CrbotError):
+    """A setting is missing or invalid: fix it in the environment / .env and restart."""
+
+    exit_code = 2
+
+
+class InvalidInput(CrbotError):
+    """The request is malformed: nothing was sent, correct the input."""
+
+    exit_code = 2
+
+
+class FilterError(InvalidInput):
+    """The order breaks one of the symbol's exchange filters (named in ``filter_type``)."""
+
+    def __init__(self, filter_type: str, message: str, *, hint: str = "") -> None:
+        super().__init__(f"{filter_type}: {message}", hint=hint)
+        self.filter_type = filter_type
+
+
+class Denied(CrbotError):
+    """Refused before any broker saw it, by a risk limit or the trading state."""
+
+    exit_code = 3
+
+    def __init__(self, code: str, detail: str, *, hint: str = "") -> None:
+        super().__init__(f"{code}: {detail}", hint=hint)
+        self.code = code
+        self.detail = detail
+
+
+class ExchangeRejected(CrbotError):
+    """The exchange refused the request; resending it unchanged will fail again."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, code: int | None = None, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+
+
+class AuthError(ExchangeRejected):
+    """API key invalid, IP not whitelisted or permission missing: fix the key, then retry."""
+
+
+class InsufficientBalance(ExchangeRejected):
+    """Not enough free balance for the order: deposit, free locked funds or trade smaller."""
+
+
+class OrderNotFound(ExchangeRejected):
+    """The exchange does not know this order (wrong id, or it was never accepted)."""
+
+
+class KeyAuditFailed(ExchangeRejected):
+    """The API key's permissions are unsafe for live trading; live mode refuses to start."""
+
+
+class ConnectivityError(CrbotError):
+    """The exchange could not be reached or answered with a transient failure; retry later."""
+
+    exit_code = 5
+
+
+class RateLimited(ConnectivityError):
+    """Request weight exceeded (HTTP 429): wait ``retry_after`` seconds before the next call."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+class IpBanned(RateLimited):
+    """IP banned (HTTP 418) for ignoring 429s: no call is made until the ban ends."""
+
+
+class OutcomeUnknown(ConnectivityError):
+    """The order may or may not exist: it is looked up by client order id, never resent blindly."""
+
+    def __init__(self, message: str, *, client_order_id: str, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.client_order_id = client_order_id
+
+
+def fmt(value: Decimal | None) -> str:
+    """A Decimal as Binance and humans want it: plain notation, no exponent."""
+    return "" if value is None else format(value.normalize(), "f")

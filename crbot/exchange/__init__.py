@@ -1,0 +1,1 @@
+"""Exchange rules: symbol filters in Binance's exchangeInfo form, validated with Decimal."""

@@ -1,0 +1,1 @@
+"""Market data: price feeds (Binance public data, seeded synthetic, manual for tests)."""
