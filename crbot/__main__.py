@@ -1,0 +1,5 @@
+import sys
+
+from crbot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,203 @@
+"""``python -m crbot``: the operator's and scripts' door to the same core the dashboard uses.
+
+Exit codes: 0 ok, 2 invalid input, 3 denied (risk manager / trading state), 4 rejected by the exchange,
+5 connectivity. ``--json`` (before or after the command) prints machine-readable output, decimals as strings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+
+from crbot.domain import OrderRequest, OrderType, Side
+from crbot.errors import CrbotError, InvalidInput
+
+EXIT_OK, EXIT_INVALID = 0, 2
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep our wording
+        raise InvalidInput(message, hint=f"see `python -m crbot {self.prog.split()[-1]} --help`")
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _ArgumentParser(prog="crbot", description="CRBOT trading control room (CLI)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
+    sub.add_parser("ping", help="test the connection to the broker")
+    sub.add_parser("status", help="mode, price source, trading state")
+    sub.add_parser("price", help="last price").add_argument("--symbol", required=True)
+    sub.add_parser("balance", help="balances free / locked and equity")
+    sub.add_parser("positions", help="open positions with unrealised P&L")
+    sub.add_parser("orders", help="orders from the journal").add_argument("--open", action="store_true")
+    sub.add_parser("account", help="account info: balances, commissions")
+    sub.add_parser("metrics", help="performance metrics against the targets")
+    sub.add_parser("reconcile", help="sync the journal with the exchange")
+    stop = sub.add_parser("stop", help="KILL SWITCH: halt trading, cancel every open order")
+    stop.add_argument("--reason", required=True)
+    stop.add_argument("--flatten", action="store_true", help="also sell every position to USDT")
+    sub.add_parser("resume", help="resume trading after a STOP").add_argument("--confirm", action="store_true")
+    order = sub.add_parser("order", help="create / cancel / query an order")
+    osub = order.add_subparsers(dest="action", required=True, parser_class=_ArgumentParser)
+    create = osub.add_parser("create")
+    create.add_argument("--symbol", required=True)
+    create.add_argument("--side", required=True, type=str.upper, choices=["BUY", "SELL"])
+    create.add_argument("--qty", type=_decimal)
+    create.add_argument("--quote", type=_decimal, help="quote amount (USDT) instead of --qty")
+    create.add_argument("--type", default="LIMIT", type=str.upper, choices=["LIMIT", "MARKET"])
+    create.add_argument("--price", type=_decimal)
+    create.add_argument("--stop-loss", type=_decimal)
+    create.add_argument("--take-profit", type=_decimal)
+    create.add_argument("--client-id", help="your own client order id (idempotent retries)")
+    for name in ("cancel", "status"):
+        q = osub.add_parser(name)
+        q.add_argument("--symbol", required=True)
+        q.add_argument("--id", required=True, help="client order id")
+    sim = sub.add_parser("sim", help="the local Binance-compatible exchange")
+    sim.add_argument("sim_args", nargs=argparse.REMAINDER)
+    return p
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def _human(value: Any, indent: str = "") -> str:
+    data = to_jsonable(value)
+    if isinstance(data, list):
+        return "\n".join(_human(v, indent) for v in data) or f"{indent}(none)"
+    if isinstance(data, dict):
+        return "\n".join(f"{indent}{k}: {v}" for k, v in data.items() if v not in (None, "", [], {}))
+    return f"{indent}{data}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in args_in
+    args_in = [a for a in args_in if a != "--json"]
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args_in[:2] == ["sim", "serve"]:
+        from crbot.sim.server import serve_main
+
+        return serve_main(args_in[2:])
+    try:
+        args = build_parser().parse_args(args_in)
+        result = _dispatch(args)
+    except CrbotError as exc:
+        _emit({"ok": False, "error": type(exc).__name__, "message": str(exc)}, as_json, err=True)
+        return exc.exit_code
+    _emit(result, as_json)
+    return EXIT_OK
+
+
+def _emit(value: Any, as_json: bool, *, err: bool = False) -> None:
+    stream = sys.stderr if err and not as_json else sys.stdout
+    if as_json:
+        print(json.dumps(to_jsonable(value), indent=2), file=stream)
+    elif err:
+        print(f"error: {value['message']}", file=stream)
+    else:
+        print(_human(value), file=stream)
+
+
+def _dispatch(args: argparse.Namespace) -> Any:
+    from crbot.runtime import build_runtime
+
+    rt = build_runtime()
+    svc, actor = rt.service, f"cli:{rt.settings.actor}"
+    if args.command not in ("ping", "status", "price"):
+        svc.reconcile_pending()
+        svc.sync()
+    handlers: dict[str, Callable[[], Any]] = {
+        "ping": lambda: {"ok": True, "broker": rt.broker.name, "latency_ms": round(rt.broker.ping(), 3)},
+        "status": lambda: _status(rt),
+        "price": lambda: {"symbol": args.symbol.upper(), "price": rt.broker.last_price(args.symbol.upper())},
+        "balance": lambda: {"balances": svc.balances(), "equity_usdt": svc.equity()},
+        "positions": lambda: [_position(p) for p in svc.positions()],
+        "orders": lambda: svc.open_orders() if args.open else svc.orders(),
+        "account": lambda: rt.broker.account(),
+        "metrics": lambda: svc.metrics(),
+        "reconcile": lambda: {"resolved": svc.reconcile_pending(), "open_orders": len(svc.open_orders())},
+        "stop": lambda: _stop_report(svc.stop(reason=args.reason, actor=actor, flatten=args.flatten)),
+        "resume": lambda: _resume(svc, args.confirm, actor),
+        "order": lambda: _order(svc, args, actor),
+    }
+    return handlers[args.command]()
+
+
+def _status(rt: Any) -> dict[str, Any]:
+    state = rt.service.trading_state()
+    return {
+        "mode": rt.settings.mode,
+        "broker": rt.broker.name,
+        "price_source": rt.broker.price_source(),
+        "trading_state": state.state,
+        "since": state.since,
+        "by": state.actor,
+        "reason": state.reason,
+        "home": str(rt.settings.home),
+    }
+
+
+def _position(p: Any) -> dict[str, Any]:
+    return {**to_jsonable(p), "unrealized_pnl": to_jsonable(p.unrealized_pnl)}
+
+
+def _stop_report(report: Any) -> dict[str, Any]:
+    return {**to_jsonable(report), "ok": report.ok}
+
+
+def _resume(svc: Any, confirm: bool, actor: str) -> dict[str, Any]:
+    if not confirm:
+        raise InvalidInput("resume needs --confirm", hint="run `python -m crbot resume --confirm` to resume trading")
+    svc.resume(confirmation="RESUME", actor=actor, reason="resumed from the CLI")
+    return {"ok": True, "trading_state": svc.trading_state().state}
+
+
+def _order(svc: Any, args: argparse.Namespace, actor: str) -> Any:
+    if args.action == "create":
+        request = OrderRequest(
+            symbol=args.symbol.upper(),
+            side=Side(args.side),
+            type=OrderType(args.type),
+            quantity=args.qty,
+            quote_amount=args.quote,
+            price=args.price,
+            stop_loss=args.stop_loss,
+            take_profit=args.take_profit,
+        )
+        result = svc.place(request, client_order_id=args.client_id, source="cli", actor=actor)
+        return {"client_order_id": result.client_order_id, "message": result.message, "orders": result.orders}
+    if args.action == "cancel":
+        return svc.cancel(args.symbol.upper(), args.id, actor=actor)
+    order = svc.journal.get_order(args.id)
+    return order if order is not None else svc.broker.get_order(args.symbol.upper(), args.id)

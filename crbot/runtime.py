@@ -1,0 +1,64 @@
+"""Wiring: settings -> clock, journal, broker, service. One ``Runtime`` per process (the dashboard caches it)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from crbot.broker.base import Broker
+from crbot.clock import Clock, SystemClock
+from crbot.config import Settings
+from crbot.domain import Commissions, Mode
+from crbot.journal import Journal
+from crbot.market.feed import PriceFeed
+from crbot.service import TradingService
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Runtime:
+    settings: Settings
+    clock: Clock
+    journal: Journal
+    broker: Broker
+    service: TradingService
+
+
+def build_runtime(settings: Settings | None = None, *, clock: Clock | None = None, feed: PriceFeed | None = None) -> Runtime:
+    settings = settings or Settings.load()
+    clock = clock or SystemClock()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    journal = Journal(settings.database_url, clock)
+    broker = _paper_broker(settings, clock, feed) if settings.mode is Mode.PAPER else _binance_broker(settings, clock)
+    service = TradingService(broker=broker, journal=journal, clock=clock, mode=settings.mode, fee_rate=settings.fee_rate)
+    logger.info("CRBOT %s mode, journal %s, prices: %s", settings.mode.value, settings.database_url, broker.price_source())
+    return Runtime(settings=settings, clock=clock, journal=journal, broker=broker, service=service)
+
+
+def _paper_broker(settings: Settings, clock: Clock, feed: PriceFeed | None) -> Broker:
+    """Paper mode never loads API keys: an in-process exchange on its own SQLite file."""
+    from crbot.broker.paper import PaperBroker
+    from crbot.exchange.bundled import load_bundled_rules
+    from crbot.market.select import make_feed
+    from crbot.sim.engine import MatchingEngine
+
+    feed = feed or make_feed(settings)
+    rules = load_bundled_rules()
+    commissions = Commissions(maker=settings.fee_rate, taker=settings.fee_rate)
+    engine = MatchingEngine(
+        db_url=settings.paper_db_url,
+        feed=feed,
+        clock=clock,
+        rules=rules,
+        commissions=commissions,
+        slippage_bps=settings.slippage_bps,
+        starting_balances=settings.paper_balances,
+    )
+    return PaperBroker(engine, feed=feed, clock=clock, rules=rules, commissions=commissions)
+
+
+def _binance_broker(settings: Settings, clock: Clock) -> Broker:
+    from crbot.broker.binance import BinanceBroker
+
+    return BinanceBroker.from_settings(settings, clock=clock)

@@ -1,0 +1,373 @@
+"""The only entry point for orders: dashboard pages, the CLI and bots all call ``TradingService``.
+
+    1. normalise against exchange filters (tick, step, notional)   -> InvalidInput / FilterError
+    2. risk manager: trading state, limits, price band, rate       -> Denied(code, detail), audited
+    3. journal: record intent with our client order id (durable) BEFORE sending
+    4. broker.submit (paper | Binance)                             -> ack | typed error
+    5. journal: ack / reject / fills; unknown outcome -> looked up by client order id
+Cancels and queries never pass the risk manager and are never blocked by the trading state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from crbot.broker.base import Broker
+from crbot.clock import Clock
+from crbot.domain import (
+    QUOTE_ASSET,
+    ZERO,
+    AuditEvent,
+    Mode,
+    OrderListSpec,
+    OrderRequest,
+    OrderSpec,
+    OrderView,
+    Position,
+    Side,
+    StopReport,
+)
+from crbot.errors import CrbotError, Denied, InvalidInput, OrderNotFound, OutcomeUnknown
+from crbot.exchange import filters
+from crbot.journal import Journal, JournalOrder, StateRecord
+from crbot.killswitch import KillSwitch
+from crbot.normalize import Normalised, new_client_order_id, normalise
+from crbot.portfolio import BalanceRow, positions, symbol_for, value_balances
+from crbot.portfolio import equity as total_equity
+from crbot.risk import Denial, OrderIntent, RiskContext, RiskLimits, check
+
+logger = logging.getLogger(__name__)
+
+EQUITY_SNAPSHOT_EVERY = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Preview:
+    """What the ticket shows before sending: the exact orders, their cost and the risk verdict."""
+
+    ok: bool
+    error: str | None = None
+    denial: Denial | None = None
+    specs: tuple[OrderSpec, ...] = ()
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    notional: Decimal | None = None
+    fee_estimate: Decimal | None = None
+    loss_at_stop: Decimal | None = None
+    loss_at_stop_pct: Decimal | None = None
+    gain_at_take_profit: Decimal | None = None
+    last_price: Decimal | None = None
+    equity: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlaceResult:
+    client_order_id: str
+    orders: tuple[JournalOrder, ...]
+    message: str
+
+
+class TradingService:
+    def __init__(self, *, broker: Broker, journal: Journal, clock: Clock, mode: Mode, fee_rate: Decimal) -> None:
+        self.broker = broker
+        self.journal = journal
+        self.clock = clock
+        self.mode = mode
+        self.fee_rate = fee_rate
+        self.killswitch = KillSwitch(broker=broker, journal=journal, clock=clock, mode=mode)
+        self._last_snapshot: datetime | None = None
+
+    # ---- read side -------------------------------------------------------------------------------
+    new_client_order_id = staticmethod(new_client_order_id)
+
+    def price_source(self) -> str:
+        return self.broker.price_source()
+
+    def trading_state(self) -> StateRecord:
+        return self.journal.trading_state()
+
+    def risk_limits(self) -> RiskLimits:
+        return RiskLimits.from_strings(self.journal.risk_limits())
+
+    def save_risk_limits(self, limits: RiskLimits, *, actor: str, reason: str) -> None:
+        if not reason.strip():
+            raise InvalidInput("a reason is required to change risk limits", hint="say why, for the audit log")
+        self.journal.save_risk_limits(limits.to_strings(), actor=actor, reason=reason)
+
+    def audit_events(self, limit: int = 200) -> list[AuditEvent]:
+        return self.journal.audit_events(limit)
+
+    def prices(self, symbols: set[str] | None = None) -> dict[str, Decimal]:
+        """Last prices for the symbols we trade or hold (a missing price is left out, never zero)."""
+        wanted = symbols or set(self.broker.rules()) & self._interesting_symbols()
+        result = {}
+        for symbol in wanted:
+            try:
+                result[symbol] = self.broker.last_price(symbol)
+            except CrbotError as exc:
+                logger.warning("no price for %s: %s", symbol, exc)
+        return result
+
+    def balances(self) -> list[BalanceRow]:
+        raw = self.broker.balances()
+        held = {symbol_for(b.asset) for b in raw if b.total and b.asset != QUOTE_ASSET}
+        return value_balances(raw, self.prices(held & set(self.broker.rules())))
+
+    def equity(self) -> Decimal | None:
+        return total_equity(self.balances())
+
+    def positions(self) -> list[Position]:
+        rows = self.balances()
+        prices = {symbol_for(r.asset): r.price for r in rows if r.price is not None}
+        symbols = [symbol_for(r.asset) for r in rows if r.asset != QUOTE_ASSET]
+        return positions(rows, {s: self.journal.fills(symbol=s) for s in symbols}, prices)
+
+    def open_orders(self) -> list[JournalOrder]:
+        return self.journal.orders(open_only=True)
+
+    def orders(self, limit: int = 200) -> list[JournalOrder]:
+        return self.journal.orders(limit=limit)
+
+    def metrics(self):  # noqa: ANN201 - list[crbot.metrics.Metric]
+        from crbot import metrics
+
+        j = self.journal
+        return metrics.summary(j.fills_frame(), j.orders_frame(), j.equity_frame())
+
+    def _interesting_symbols(self) -> set[str]:
+        return set(self.risk_limits().allowed_symbols) | {o.symbol for o in self.journal.orders(open_only=True)}
+
+    # ---- the order path ---------------------------------------------------------------------------
+    def preview(self, req: OrderRequest) -> Preview:
+        """Everything the ticket shows before sending; never raises for bad input."""
+        try:
+            norm, last = self._normalise(req, "preview")
+        except CrbotError as exc:
+            return Preview(ok=False, error=str(exc))
+        ctx = self._risk_context(norm.entry.symbol, last)
+        denial = check(self._intent(norm, ctx), self.risk_limits(), ctx)
+        qty, ref = norm.entry.quantity, norm.reference_price
+        loss = gain = loss_pct = None
+        for leg in self._exit_legs(norm):
+            move = (leg.stop_price or leg.price or ref) - ref
+            pnl = (move if norm.entry.side is Side.BUY else -move) * leg.quantity
+            if leg.stop_price is not None:
+                loss = -(move if norm.entry.side is Side.BUY else -move) * qty + leg.quantity * ref * self.fee_rate
+                loss_pct = loss / ctx.equity * 100 if ctx.equity else None
+            else:
+                gain = pnl
+        return Preview(
+            ok=denial is None,
+            denial=denial,
+            error=str(denial.to_error()) if denial else None,
+            specs=(norm.entry, *self._exit_legs(norm)),
+            quantity=qty,
+            price=ref,
+            notional=norm.notional,
+            fee_estimate=norm.notional * self.fee_rate,
+            loss_at_stop=loss,
+            loss_at_stop_pct=loss_pct,
+            gain_at_take_profit=gain,
+            last_price=last,
+            equity=ctx.equity,
+        )
+
+    def place(self, req: OrderRequest, *, client_order_id: str | None = None, source: str = "ticket", actor: str) -> PlaceResult:
+        """Send an order through the single path. Idempotent per ``client_order_id``."""
+        cid = client_order_id or new_client_order_id()
+        if self.journal.has_client_order_id(cid):  # a double click or a rerun: report, never resend
+            return self._result(cid, "already sent; showing its current state")
+        norm, last = self._normalise(req, cid)
+        ctx = self._risk_context(norm.entry.symbol, last)
+        denial = check(self._intent(norm, ctx), self.risk_limits(), ctx)
+        if denial is not None:
+            self.journal.audit(actor=actor, action="order_denied", detail=denial.detail, reason=denial.code)
+            logger.warning("order denied: %s %s", denial.code, denial.detail)
+            raise denial.to_error()
+        order_list = norm.as_list
+        specs = order_list.orders if order_list else (norm.entry,)
+        self.journal.record_intent(
+            specs,
+            list_client_id=order_list.list_client_id if order_list else None,
+            source=source,
+            mode=self.mode.value,
+            expected_price=last,
+            actor=actor,
+        )
+        self._send(order_list or norm.entry)
+        if norm.exits is not None and order_list is None:  # MARKET entry: protect what was really bought
+            self._protect_after_fill(norm, source=source, actor=actor, expected=last)
+        self.sync(symbols={norm.entry.symbol})
+        return self._result(cid, "sent")
+
+    def cancel(self, symbol: str, client_order_id: str, *, actor: str) -> OrderView:
+        """Cancel one order (a leg cancels its whole list). Never blocked by the trading state."""
+        view = self.broker.cancel(symbol, client_order_id)
+        self.journal.audit(actor=actor, action="order_cancel", detail=f"{symbol} {client_order_id}")
+        self.sync(symbols={symbol})
+        return view
+
+    # ---- kill switch -------------------------------------------------------------------------------
+    def stop(self, *, reason: str, actor: str, flatten: bool = False) -> StopReport:
+        report = self.killswitch.stop(reason=reason, actor=actor, flatten=flatten)
+        self.sync()
+        return report
+
+    def resume(self, *, confirmation: str, actor: str, reason: str = "resumed by operator") -> None:
+        self.killswitch.resume(confirmation=confirmation, actor=actor, reason=reason)
+
+    def set_reducing(self, *, actor: str, reason: str) -> None:
+        self.killswitch.reduce_only(actor=actor, reason=reason)
+
+    # ---- synchronisation --------------------------------------------------------------------------
+    def sync(self, symbols: set[str] | None = None) -> None:
+        """Pull statuses and fills of our open orders from the exchange into the journal (idempotent)."""
+        wanted = set(symbols or ()) | {o.symbol for o in self.journal.orders(open_only=True)}
+        for symbol in sorted(wanted):
+            self.journal.apply_exchange_view(self.broker.all_orders(symbol, since=self._since()))
+            self.journal.record_fills(self.broker.trades(symbol, since=self.journal.last_fill_time(symbol)))
+
+    def refresh(self) -> None:
+        """Called by the dashboard's fragments and the CLI: sync, then an equity point now and then."""
+        self.sync()
+        now = self.clock.now()
+        if self._last_snapshot is None or now - self._last_snapshot >= EQUITY_SNAPSHOT_EVERY:
+            value = self.equity()
+            if value is not None:
+                self.journal.snapshot_equity(value, at=now)
+                self._last_snapshot = now
+
+    # ---- internals --------------------------------------------------------------------------------
+    def _since(self) -> datetime:
+        return self.clock.now() - timedelta(days=2)
+
+    def _normalise(self, req: OrderRequest, cid: str) -> tuple[Normalised, Decimal]:
+        rules = self.broker.rules().get(req.symbol.upper())
+        if rules is None:
+            raise InvalidInput(f"unknown symbol {req.symbol!r}", hint="pick one of the exchange's symbols")
+        last = self.broker.last_price(rules.symbol)
+        norm = normalise(req, rules, last_price=last, fee_rate=self.fee_rate, client_order_id=cid)
+        avg = self.broker.avg_price(rules.symbol)
+        open_count = len([o for o in self.broker.open_orders(rules.symbol)])
+        specs = norm.as_list.orders if norm.as_list else (norm.entry,)
+        for spec in specs:
+            filters.validate_order(rules, spec, avg_price=avg, open_orders=open_count, adds=len(specs))
+        if norm.exits is not None and norm.as_list is None:
+            for leg in self._exit_legs(norm):
+                filters.validate_order(rules, leg, avg_price=avg, open_orders=open_count + 1, adds=len(specs))
+        return norm, last
+
+    @staticmethod
+    def _exit_legs(norm: Normalised) -> tuple[OrderSpec, ...]:
+        if isinstance(norm.exits, OrderListSpec):
+            return norm.exits.pending
+        return (norm.exits,) if norm.exits else ()
+
+    def _send(self, what: OrderSpec | OrderListSpec) -> None:
+        started = time.perf_counter()
+        cids = [o.client_order_id for o in what.orders] if isinstance(what, OrderListSpec) else [what.client_order_id]
+        try:
+            views = self.broker.submit_list(what) if isinstance(what, OrderListSpec) else [self.broker.submit(what)]
+        except OutcomeUnknown as exc:
+            for cid in cids:
+                self.journal.mark_unknown(cid, reason=str(exc))
+            self.reconcile_pending()
+            raise
+        except CrbotError as exc:
+            for cid in cids:
+                self.journal.record_reject(cid, reason=str(exc))
+            raise
+        latency = (time.perf_counter() - started) * 1000
+        for view in views:
+            self.journal.record_ack(view, latency_ms=latency)
+
+    def _protect_after_fill(self, norm: Normalised, *, source: str, actor: str, expected: Decimal) -> None:
+        entry = self.broker.get_order(norm.entry.symbol, norm.entry.client_order_id)
+        if not entry.executed_qty:
+            return
+        rules = self.broker.rules()[norm.entry.symbol]
+        bought = norm.entry.side is Side.BUY
+        fee_rate = self.fee_rate if bought else ZERO
+        qty = filters.floor_qty(rules, entry.executed_qty * (1 - fee_rate))
+        exits = norm.exits
+        legs = exits.pending if isinstance(exits, OrderListSpec) else (exits,)
+        legs = tuple(_with_quantity(leg, qty) for leg in legs if leg is not None)
+        what: OrderSpec | OrderListSpec = (
+            OrderListSpec(list_client_id=exits.list_client_id, symbol=exits.symbol, working=None, pending=legs)
+            if isinstance(exits, OrderListSpec)
+            else legs[0]
+        )
+        self.journal.record_intent(
+            legs,
+            list_client_id=what.list_client_id if isinstance(what, OrderListSpec) else None,
+            source=source,
+            mode=self.mode.value,
+            expected_price=None,
+            actor=actor,
+        )
+        self._send(what)
+
+    def reconcile_pending(self) -> int:
+        """Resolve orders whose outcome is unknown by asking the exchange for their client order id."""
+        resolved = 0
+        for order in self.journal.pending_outcomes():
+            try:
+                self.journal.record_ack(self.broker.get_order(order.symbol, order.client_order_id))
+            except OrderNotFound:
+                self.journal.record_reject(order.client_order_id, reason="never reached the exchange")
+            except CrbotError as exc:
+                logger.warning("cannot resolve %s yet: %s", order.client_order_id, exc)
+                continue
+            resolved += 1
+        return resolved
+
+    def _result(self, cid: str, message: str) -> PlaceResult:
+        orders = [o for o in self.journal.orders() if o.client_order_id == cid or o.client_order_id.startswith(cid + "-")]
+        return PlaceResult(client_order_id=cid, orders=tuple(orders), message=message)
+
+    def _intent(self, norm: Normalised, ctx: RiskContext) -> OrderIntent:
+        entry = norm.entry
+        reduces = entry.side is Side.SELL and entry.quantity <= ctx.position_qty
+        return OrderIntent(
+            symbol=entry.symbol,
+            side=entry.side,
+            quantity=entry.quantity,
+            price=norm.reference_price,
+            notional=norm.notional,
+            kind="bracket" if norm.exits is not None else ("exit" if reduces else "entry"),
+            reduces_position=reduces,
+        )
+
+    def _risk_context(self, symbol: str, last: Decimal | None) -> RiskContext:
+        rows = self.balances()
+        base = self.broker.rules()[symbol].base_asset
+        held = {symbol_for(r.asset): r.value_usdt for r in rows if r.asset != QUOTE_ASSET}
+        open_orders = self.broker.open_orders()
+        open_buys = sum((o.quantity - o.executed_qty) * (o.price or ZERO) for o in open_orders if o.side is Side.BUY and o.status.value == "NEW")
+        eq = total_equity(rows)
+        now = self.clock.now()
+        start = self.journal.day_start_equity(now.date())
+        if start is None and eq is not None:
+            self.journal.snapshot_equity(eq, at=now)
+            start = eq
+        return RiskContext(
+            state=self.journal.trading_state().state,
+            last_price=last,
+            position_qty=sum((r.total for r in rows if r.asset == base), ZERO),
+            position_notional={s: v for s, v in held.items() if v is not None},
+            open_buy_notional=open_buys,
+            open_orders=len(open_orders),
+            orders_last_minute=len(self.journal.order_times(now - timedelta(minutes=1))),
+            daily_pnl=None if eq is None or start is None else eq - start,
+            equity=eq,
+        )
+
+
+def _with_quantity(spec: OrderSpec, quantity: Decimal) -> OrderSpec:
+    from dataclasses import replace
+
+    return replace(spec, quantity=quantity)
