@@ -46,6 +46,10 @@ class InvalidInput(CrbotError):
 
     exit_code = 2
 
+    def __init__(self, message: str, *, code: int | None = None, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.code = code  # Binance's code when the exchange (or the paper exchange) said it: -1121, -1102, ...
+
 
 class FilterError(InvalidInput):
     """The order breaks one of the symbol's exchange filters (named in ``filter_type``)."""
