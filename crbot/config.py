@@ -78,7 +78,9 @@ class Settings:
         home = Path(get("CRBOT_HOME", "./data")).expanduser().resolve()
         mode = _choice("CRBOT_MODE", get("CRBOT_MODE", "paper").lower(), [m.value for m in Mode])
         feed = _choice("CRBOT_PRICE_FEED", get("CRBOT_PRICE_FEED", "auto").lower(), PRICE_FEEDS)
-        symbols = tuple(s.strip().upper() for s in get("CRBOT_SYMBOLS", ",".join(DEFAULT_SYMBOLS)).split(",") if s.strip())
+        symbols = tuple(
+            s.strip().upper() for s in get("CRBOT_SYMBOLS", ",".join(DEFAULT_SYMBOLS)).split(",") if s.strip()
+        )
         recv = _int("CRBOT_RECV_WINDOW_MS", get("CRBOT_RECV_WINDOW_MS", "5000"))
         if not 1 <= recv <= 60000:
             raise ConfigError(f"CRBOT_RECV_WINDOW_MS={recv} is out of range", hint="use 1..60000 (Binance's limit)")
@@ -136,6 +138,8 @@ def _balances(value: str) -> dict[str, Decimal]:
     for item in filter(None, (part.strip() for part in value.split(","))):
         asset, sep, amount = item.partition("=")
         if not sep:
-            raise ConfigError(f"CRBOT_PAPER_BALANCES item {item!r} has no '='", hint="write ASSET=AMOUNT, e.g. USDT=10000")
+            raise ConfigError(
+                f"CRBOT_PAPER_BALANCES item {item!r} has no '='", hint="write ASSET=AMOUNT, e.g. USDT=10000"
+            )
         result[asset.strip().upper()] = _decimal("CRBOT_PAPER_BALANCES", amount, upper=Decimal("1e12"))
     return result

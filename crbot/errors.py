@@ -1,19 +1,19 @@
 """One exception hierarchy for everything a trader or a script can see.
 
-    CrbotError                      base; ``str(err)`` says what happened and what to do
-    ├── ConfigError                 bad settings / environment; fix the setting and restart
-    ├── InvalidInput                the request itself is malformed (CLI exit 2)
-    │   └── FilterError             breaks an exchange filter (tick, step, notional, ...)
-    ├── Denied                      refused by the risk manager or the trading state (exit 3)
-    ├── ExchangeRejected            the exchange said no; do not retry as-is (exit 4)
-    │   ├── AuthError               key invalid, IP not whitelisted, permission missing
-    │   ├── InsufficientBalance
-    │   ├── OrderNotFound
-    │   └── KeyAuditFailed          the API key's permissions are unsafe for live trading
-    └── ConnectivityError           transient; retrying may help (exit 5)
-        ├── RateLimited             429: slow down, honour ``retry_after``
-        ├── IpBanned                418: no call until ``retry_after`` has passed
-        └── OutcomeUnknown          timeout / 5xx after sending: look the order up, never resend
+CrbotError                      base; ``str(err)`` says what happened and what to do
+├── ConfigError                 bad settings / environment; fix the setting and restart
+├── InvalidInput                the request itself is malformed (CLI exit 2)
+│   └── FilterError             breaks an exchange filter (tick, step, notional, ...)
+├── Denied                      refused by the risk manager or the trading state (exit 3)
+├── ExchangeRejected            the exchange said no; do not retry as-is (exit 4)
+│   ├── AuthError               key invalid, IP not whitelisted, permission missing
+│   ├── InsufficientBalance
+│   ├── OrderNotFound
+│   └── KeyAuditFailed          the API key's permissions are unsafe for live trading
+└── ConnectivityError           transient; retrying may help (exit 5)
+    ├── RateLimited             429: slow down, honour ``retry_after``
+    ├── IpBanned                418: no call until ``retry_after`` has passed
+    └── OutcomeUnknown          timeout / 5xx after sending: look the order up, never resend
 """
 
 from __future__ import annotations

@@ -124,4 +124,3 @@ class KillSwitch:
                 self.journal.record_reject(spec.client_order_id, reason=str(exc))
                 errors.append(f"{symbol}: flatten failed: {exc}")
         return done
-

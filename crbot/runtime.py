@@ -25,14 +25,20 @@ class Runtime:
     service: TradingService
 
 
-def build_runtime(settings: Settings | None = None, *, clock: Clock | None = None, feed: PriceFeed | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings | None = None, *, clock: Clock | None = None, feed: PriceFeed | None = None
+) -> Runtime:
     settings = settings or Settings.load()
     clock = clock or SystemClock()
     settings.home.mkdir(parents=True, exist_ok=True)
     journal = Journal(settings.database_url, clock)
     broker = _paper_broker(settings, clock, feed) if settings.mode is Mode.PAPER else _binance_broker(settings, clock)
-    service = TradingService(broker=broker, journal=journal, clock=clock, mode=settings.mode, fee_rate=settings.fee_rate)
-    logger.info("CRBOT %s mode, journal %s, prices: %s", settings.mode.value, settings.database_url, broker.price_source())
+    service = TradingService(
+        broker=broker, journal=journal, clock=clock, mode=settings.mode, fee_rate=settings.fee_rate
+    )
+    logger.info(
+        "CRBOT %s mode, journal %s, prices: %s", settings.mode.value, settings.database_url, broker.price_source()
+    )
     return Runtime(settings=settings, clock=clock, journal=journal, broker=broker, service=service)
 
 

@@ -31,7 +31,7 @@ from crbot.domain import (
     Side,
     StopReport,
 )
-from crbot.errors import CrbotError, Denied, InvalidInput, OrderNotFound, OutcomeUnknown
+from crbot.errors import CrbotError, InvalidInput, OrderNotFound, OutcomeUnknown
 from crbot.exchange import filters
 from crbot.journal import Journal, JournalOrder, StateRecord
 from crbot.killswitch import KillSwitch
@@ -132,7 +132,7 @@ class TradingService:
     def orders(self, limit: int = 200) -> list[JournalOrder]:
         return self.journal.orders(limit=limit)
 
-    def metrics(self):  # noqa: ANN201 - list[crbot.metrics.Metric]
+    def metrics(self):
         from crbot import metrics
 
         j = self.journal
@@ -176,7 +176,9 @@ class TradingService:
             equity=ctx.equity,
         )
 
-    def place(self, req: OrderRequest, *, client_order_id: str | None = None, source: str = "ticket", actor: str) -> PlaceResult:
+    def place(
+        self, req: OrderRequest, *, client_order_id: str | None = None, source: str = "ticket", actor: str
+    ) -> PlaceResult:
         """Send an order through the single path. Idempotent per ``client_order_id``."""
         cid = client_order_id or new_client_order_id()
         if self.journal.has_client_order_id(cid):  # a double click or a rerun: report, never resend
@@ -326,7 +328,9 @@ class TradingService:
         return resolved
 
     def _result(self, cid: str, message: str) -> PlaceResult:
-        orders = [o for o in self.journal.orders() if o.client_order_id == cid or o.client_order_id.startswith(cid + "-")]
+        orders = [
+            o for o in self.journal.orders() if o.client_order_id == cid or o.client_order_id.startswith(cid + "-")
+        ]
         return PlaceResult(client_order_id=cid, orders=tuple(orders), message=message)
 
     def _intent(self, norm: Normalised, ctx: RiskContext) -> OrderIntent:
@@ -347,7 +351,11 @@ class TradingService:
         base = self.broker.rules()[symbol].base_asset
         held = {symbol_for(r.asset): r.value_usdt for r in rows if r.asset != QUOTE_ASSET}
         open_orders = self.broker.open_orders()
-        open_buys = sum((o.quantity - o.executed_qty) * (o.price or ZERO) for o in open_orders if o.side is Side.BUY and o.status.value == "NEW")
+        open_buys = sum(
+            (o.quantity - o.executed_qty) * (o.price or ZERO)
+            for o in open_orders
+            if o.side is Side.BUY and o.status.value == "NEW"
+        )
         eq = total_equity(rows)
         now = self.clock.now()
         start = self.journal.day_start_equity(now.date())
