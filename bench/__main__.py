@@ -1,0 +1,22 @@
+"""Run every benchmark and print its figures: ``make bench`` (or ``python -m bench NAME ...``)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+ALL = ("order_path", "stop", "fills", "connector")
+
+
+def main(names: list[str]) -> int:
+    logging.disable(logging.CRITICAL)
+    for name in names or ALL:
+        print(f"== {name}", flush=True)
+        module = importlib.import_module(f"bench.{name}")
+        module.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
