@@ -19,7 +19,7 @@ def run() -> list[str]:
         raise SystemExit(f"bundled rules have only {len(symbols)} symbols")
     timings = []
     for _ in range(ROUNDS):
-        rt, feed = paper_runtime()
+        rt, _ = paper_runtime()
         svc = rt.service
         limits = RiskLimits().with_changes(
             allowed_symbols=tuple(symbols),
