@@ -146,7 +146,7 @@ def _dispatch(args: argparse.Namespace) -> Any:
         "orders": lambda: svc.open_orders() if args.open else svc.orders(),
         "account": lambda: rt.broker.account(),
         "metrics": lambda: svc.metrics(),
-        "reconcile": lambda: {"resolved": svc.reconcile_pending(), "open_orders": len(svc.open_orders())},
+        "reconcile": lambda: {**to_jsonable(report := svc.reconcile()), "clean": report.clean},
         "stop": lambda: _stop_report(svc.stop(reason=args.reason, actor=actor, flatten=args.flatten)),
         "resume": lambda: _resume(svc, args.confirm, actor),
         "order": lambda: _order(svc, args, actor),

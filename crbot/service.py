@@ -31,13 +31,14 @@ from crbot.domain import (
     Side,
     StopReport,
 )
-from crbot.errors import CrbotError, InvalidInput, OrderNotFound, OutcomeUnknown
+from crbot.errors import CrbotError, InvalidInput, OutcomeUnknown
 from crbot.exchange import filters
 from crbot.journal import Journal, JournalOrder, StateRecord
 from crbot.killswitch import KillSwitch
 from crbot.normalize import Normalised, new_client_order_id, normalise
 from crbot.portfolio import BalanceRow, positions, symbol_for, value_balances
 from crbot.portfolio import equity as total_equity
+from crbot.reconcile import Reconciler, ReconcileReport
 from crbot.risk import Denial, OrderIntent, RiskContext, RiskLimits, check
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class TradingService:
         self.mode = mode
         self.fee_rate = fee_rate
         self.killswitch = KillSwitch(broker=broker, journal=journal, clock=clock, mode=mode)
+        self.reconciler = Reconciler(broker=broker, journal=journal, clock=clock)
         self._last_snapshot: datetime | None = None
 
     # ---- read side -------------------------------------------------------------------------------
@@ -315,17 +317,11 @@ class TradingService:
 
     def reconcile_pending(self) -> int:
         """Resolve orders whose outcome is unknown by asking the exchange for their client order id."""
-        resolved = 0
-        for order in self.journal.pending_outcomes():
-            try:
-                self.journal.record_ack(self.broker.get_order(order.symbol, order.client_order_id))
-            except OrderNotFound:
-                self.journal.record_reject(order.client_order_id, reason="never reached the exchange")
-            except CrbotError as exc:
-                logger.warning("cannot resolve %s yet: %s", order.client_order_id, exc)
-                continue
-            resolved += 1
-        return resolved
+        return self.reconciler.resolve_pending()
+
+    def reconcile(self, *, apply: bool = True) -> ReconcileReport:
+        """Compare the journal with the exchange (and fix it with ``apply``); every difference is listed."""
+        return self.reconciler.run(apply=apply)
 
     def _result(self, cid: str, message: str) -> PlaceResult:
         orders = [
