@@ -1,0 +1,166 @@
+"""Round trips from the fills frame (FIFO lots, spot long-only) and the trade statistics over them.
+
+P&L is in USDT after both sides' fees, using each fill's ``commission_quote`` (the fee valued in
+USDT; an unknown fee counts as 0). A fee paid in the base asset is charged by its USDT value and the
+lot keeps the fill quantity, which is the same money either way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from crbot.metrics.frames import require_columns, utc_nanos
+
+FILL_COLUMNS = ("time", "symbol", "side", "price", "qty", "commission_quote")
+TRIP_COLUMNS = (
+    "symbol",
+    "open_time",
+    "close_time",
+    "qty",
+    "entry_price",
+    "exit_price",
+    "entry_fee",
+    "exit_fee",
+    "pnl",
+    "return_pct",
+    "holding_time",
+)
+# Float residue below this fraction of a lot (or a sell) is rounding, not quantity.
+_REL_EPS = 1e-9
+
+
+def round_trips(fills: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per SELL fill that closed bought lots, oldest lots first (FIFO per symbol), by close time.
+
+    Columns: symbol, open_time (oldest lot closed), close_time, qty (matched), entry_price (weighted),
+    exit_price, entry_fee, exit_fee, pnl (USDT), return_pct (pnl / entry cost × 100), holding_time.
+    A sell beyond the lots bought in the journal (a position from before it) only closes what is
+    there; the rest is ignored rather than matched against an invented entry.
+    """
+    if fills is None or len(fills) == 0:
+        return _empty_trips()
+    require_columns(fills, FILL_COLUMNS, "fills")
+    times = utc_nanos(fills["time"])
+    price = fills["price"].to_numpy(dtype="float64")
+    qty = fills["qty"].to_numpy(dtype="float64")
+    fee = np.nan_to_num(fills["commission_quote"].to_numpy(dtype="float64"), nan=0.0)
+    is_buy = (fills["side"].astype(str).str.upper() == "BUY").to_numpy()
+    codes, names = pd.factorize(fills["symbol"].astype(str))
+    usable = np.flatnonzero((qty > 0) & np.isfinite(price) & np.isfinite(qty))
+    # Group by symbol, oldest first inside each group; ties keep journal order (lexsort is stable).
+    order = usable[np.lexsort((times[usable], codes[usable]))]
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+
+    parts = [
+        _match_symbol(g, times, price, qty, fee, is_buy) for g in np.split(order, bounds) if g.size and is_buy[g].any()
+    ]
+    parts = [p for p in parts if p[0].size]
+    if not parts:
+        return _empty_trips()
+    sells, matched, cost, entry_fee, opened = (np.concatenate(cols) for cols in zip(*parts, strict=True))
+    by_close = np.lexsort((sells, times[sells]))
+    sells, matched, cost, entry_fee, opened = (a[by_close] for a in (sells, matched, cost, entry_fee, opened))
+
+    exit_price = price[sells]
+    exit_fee = fee[sells] * matched / qty[sells]
+    pnl = matched * exit_price - cost - entry_fee - exit_fee
+    opened_at = pd.to_datetime(opened, unit="ns", utc=True)
+    closed_at = pd.to_datetime(times[sells], unit="ns", utc=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return_pct = np.where(cost > 0, pnl / cost * 100.0, np.nan)
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series(np.asarray(names, dtype=object)[codes[sells]], dtype=object),
+            "open_time": opened_at,
+            "close_time": closed_at,
+            "qty": matched,
+            "entry_price": cost / matched,
+            "exit_price": exit_price,
+            "entry_fee": entry_fee,
+            "exit_fee": exit_fee,
+            "pnl": pnl,
+            "return_pct": return_pct,
+            "holding_time": closed_at - opened_at,
+        }
+    )
+
+
+def _match_symbol(
+    rows: np.ndarray, times: np.ndarray, price: np.ndarray, qty: np.ndarray, fee: np.ndarray, is_buy: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """FIFO matching of one symbol's fills (``rows`` in time order), without a Python loop.
+
+    The position held follows held_t = max(0, held_t-1 + delta_t): a random walk reflected at zero,
+    whose closed form is S_t - min(0, min_s<=t S_s) with S the running sum of signed quantities.
+    Each sell closes what the held position fell by, and FIFO means it consumes the next stretch of
+    the cumulative-bought axis; the cost of any stretch is a difference of the piecewise-linear
+    cumulative cost curve (np.interp), whose slope inside a lot is that lot's price.
+    """
+    buy = is_buy[rows]
+    q = qty[rows]
+    walk = np.cumsum(np.where(buy, q, -q))
+    held = walk - np.minimum(0.0, np.minimum.accumulate(walk))
+    fell = np.concatenate(([0.0], held[:-1])) - held
+    matched = np.where(buy, 0.0, np.clip(fell, 0.0, q))
+    consumed_to = np.cumsum(matched)
+    consumed_from = consumed_to - matched
+    # Float residue of a running sum is not a trade: ignore matches below a relative epsilon.
+    tol = _REL_EPS * q + 64 * np.finfo("float64").eps * np.abs(walk).max(initial=0.0)
+    closing = ~buy & (matched > tol)
+
+    lots = rows[buy]
+    bought = np.concatenate(([0.0], np.cumsum(qty[lots])))
+    spent = np.concatenate(([0.0], np.cumsum(price[lots] * qty[lots])))
+    fees = np.concatenate(([0.0], np.cumsum(fee[lots])))
+    lo, hi = consumed_from[closing], consumed_to[closing]
+    cost = np.interp(hi, bought, spent) - np.interp(lo, bought, spent)
+    entry_fee = np.interp(hi, bought, fees) - np.interp(lo, bought, fees)
+    # The oldest lot touched: the one containing lo, nudged past lots left with only float residue.
+    first = np.searchsorted(bought, lo + _REL_EPS * matched[closing], side="right") - 1
+    opened = times[lots][np.clip(first, 0, lots.size - 1)]
+    return rows[closing], matched[closing], cost, entry_fee, opened
+
+
+def trade_count(trips: pd.DataFrame) -> int:
+    return len(trips)
+
+
+def win_rate(trips: pd.DataFrame) -> float | None:
+    """Fraction of round trips with pnl > 0 (break-even counts as not a win); None without trades."""
+    if len(trips) == 0:
+        return None
+    return float((trips["pnl"] > 0).mean())
+
+
+def profit_factor(trips: pd.DataFrame) -> float | None:
+    """Gross profit / gross loss. No losing trade but some profit -> inf; no trades (or all flat) -> None."""
+    if len(trips) == 0:
+        return None
+    pnl = trips["pnl"].to_numpy(dtype="float64")
+    gross_profit = float(pnl[pnl > 0].sum())
+    gross_loss = float(-pnl[pnl < 0].sum())
+    if gross_loss == 0:
+        return math.inf if gross_profit > 0 else None
+    return gross_profit / gross_loss
+
+
+def expectancy(trips: pd.DataFrame) -> float | None:
+    """Average USDT won or lost per round trip; None without trades."""
+    return None if len(trips) == 0 else float(trips["pnl"].mean())
+
+
+def net_pnl(trips: pd.DataFrame) -> float | None:
+    """Realised USDT P&L of all round trips after fees; None without trades."""
+    return None if len(trips) == 0 else float(trips["pnl"].sum())
+
+
+def _empty_trips() -> pd.DataFrame:
+    frame = pd.DataFrame({name: pd.Series(dtype="float64") for name in TRIP_COLUMNS})
+    frame["symbol"] = pd.Series(dtype=object)
+    frame["open_time"] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame["close_time"] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame["holding_time"] = pd.Series(dtype="timedelta64[ns]")
+    return frame
