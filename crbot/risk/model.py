@@ -75,7 +75,10 @@ class OrderIntent:
         kind: IntentKind = IntentKind.ENTRY,
     ) -> OrderIntent:
         """An intent with ``notional = quantity × price`` and ``reduces_position`` worked out."""
-        reduces = side is Side.SELL and position_qty is not None and quantity <= position_qty
+        side = Side(side)
+        reduces = (
+            side is Side.SELL and position_qty is not None and position_qty.is_finite() and quantity <= position_qty
+        )
         return cls(
             symbol=symbol,
             side=side,
