@@ -1,0 +1,202 @@
+"""The paper exchange's own SQLite book: schema, connection set-up and column types.
+
+Several processes (dashboard, CLI, bots) share one paper account, so every unit of work is one
+``BEGIN IMMEDIATE`` transaction: it takes the write lock up front and waits (busy_timeout) for another
+process instead of failing half way. WAL lets readers proceed meanwhile. ``synchronous=NORMAL`` keeps a
+commit off the fsync path (the order path must stay fast); in WAL mode that survives any process crash
+and can lose only the last commits on a power cut, an acceptable trade for a paper account.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Dialect,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+from crbot.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Exact money: Decimal stored as plain-notation TEXT (SQLite would hand back a float)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else format(value, "f")
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class UtcText(TypeDecorator[datetime]):
+    """Aware UTC time as fixed-width ISO TEXT, so string order is time order (indexes, ranges)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the paper exchange stores aware UTC times only")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+
+metadata = MetaData()
+
+meta = Table(
+    "sim_meta",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", String, nullable=False),
+)
+
+balances = Table(
+    "sim_balances",
+    metadata,
+    Column("asset", String, primary_key=True),
+    Column("free", DecimalText, nullable=False),
+    Column("locked", DecimalText, nullable=False),
+)
+
+orders = Table(
+    "sim_orders",
+    metadata,
+    Column("order_id", Integer, primary_key=True),
+    Column("client_order_id", String, nullable=False),
+    Column("symbol", String, nullable=False),
+    Column("side", String, nullable=False),
+    Column("type", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("quantity", DecimalText, nullable=False),
+    Column("price", DecimalText),
+    Column("stop_price", DecimalText),
+    Column("executed_qty", DecimalText, nullable=False),
+    Column("cumulative_quote", DecimalText, nullable=False),
+    Column("order_list_id", Integer, nullable=False),
+    Column("role", String, nullable=False),  # "" alone, "working" or "pending" in a list
+    Column("locked", DecimalText, nullable=False),  # what this order holds locked (asset from its side)
+    Column("triggered", Boolean, nullable=False),  # a stop order whose stop traded: now a plain limit
+    Column("time", UtcText, nullable=False),
+    Column("update_time", UtcText, nullable=False),
+    Column("active_from", UtcText, nullable=False),  # only bars closing after this can match it
+    Index("ix_sim_orders_open", "status", "symbol"),
+    Index("ix_sim_orders_cid", "symbol", "client_order_id"),
+    Index("ix_sim_orders_time", "symbol", "time"),
+    Index("ix_sim_orders_list", "order_list_id"),
+    sqlite_autoincrement=True,  # ids are never reused, even after the newest row is gone
+)
+
+order_lists = Table(
+    "sim_order_lists",
+    metadata,
+    Column("order_list_id", Integer, primary_key=True),
+    Column("list_client_id", String, nullable=False),
+    Column("symbol", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("time", UtcText, nullable=False),
+    Column("update_time", UtcText, nullable=False),
+    Index("ix_sim_lists_open", "status", "symbol"),
+    Index("ix_sim_lists_cid", "symbol", "list_client_id"),
+    sqlite_autoincrement=True,
+)
+
+trades = Table(
+    "sim_trades",
+    metadata,
+    Column("trade_id", Integer, primary_key=True),
+    Column("symbol", String, nullable=False),
+    Column("order_id", Integer, nullable=False),
+    Column("side", String, nullable=False),
+    Column("price", DecimalText, nullable=False),
+    Column("quantity", DecimalText, nullable=False),
+    Column("quote_qty", DecimalText, nullable=False),
+    Column("commission", DecimalText, nullable=False),
+    Column("commission_asset", String, nullable=False),
+    Column("is_maker", Boolean, nullable=False),
+    Column("time", UtcText, nullable=False),
+    Index("ix_sim_trades_time", "symbol", "time"),
+    Index("ix_sim_trades_order", "order_id"),
+    sqlite_autoincrement=True,
+)
+
+cursors = Table(
+    "sim_cursors",
+    metadata,
+    Column("symbol", String, primary_key=True),
+    Column("matched_to", UtcText, nullable=False),  # bars up to here have been matched
+)
+
+
+def open_database(db_url: str) -> Engine:
+    """An Engine on the paper exchange's SQLite file, every transaction ``BEGIN IMMEDIATE``."""
+    try:
+        url = make_url(db_url)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"paper exchange URL {db_url!r} is not a database URL", hint="e.g. sqlite:///data/paper.db"
+        ) from exc
+    if url.get_backend_name() != "sqlite":
+        raise ConfigError(
+            f"the paper exchange keeps its book in SQLite, not {url.get_backend_name()}",
+            hint="use a sqlite:/// URL for the paper exchange",
+        )
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}}
+    if url.database in (None, "", ":memory:"):
+        kwargs["poolclass"] = StaticPool  # one shared connection, or each would see its own empty database
+    else:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+def create_schema(conn: Connection) -> None:
+    """Create missing tables inside the caller's (immediate) transaction: safe when processes race."""
+    metadata.create_all(conn, checkfirst=True)
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # take transaction control away from the sqlite3 module; _on_begin emits BEGIN IMMEDIATE itself
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
