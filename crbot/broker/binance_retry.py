@@ -51,6 +51,7 @@ class RateState:
         self._clock = clock
         self._lock = threading.Lock()
         self._used: int | None = None
+        self._used_minute: datetime | None = None
         self._limit = weight_limit
         self._banned_until: datetime | None = None
         self._cooldown_until: datetime | None = None
@@ -108,8 +109,12 @@ class RateState:
             used = int(raw)
         except ValueError:
             return
+        minute = self._clock.now().replace(second=0, microsecond=0)
         with self._lock:
-            self._used = used
+            # parallel answers arrive out of order: within one minute window the weight only grows
+            same_window = self._used is not None and self._used_minute == minute
+            self._used = max(used, self._used) if same_window else used  # type: ignore[type-var]
+            self._used_minute = minute
             limit = self._limit
         if used >= limit * 0.8:
             logger.warning("Binance request weight %d of %d used this minute", used, limit)

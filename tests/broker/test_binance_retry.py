@@ -97,3 +97,15 @@ def test_weight_header() -> None:
     state.observe_headers(None)
     assert state.used_weight == 42
     assert state.weight_limit == 1200
+
+
+def test_weight_answers_arriving_out_of_order_do_not_lower_it_within_a_minute() -> None:
+    clock = ManualClock()
+    state = RateState(clock)
+    clock.set(clock.now().replace(second=10))
+    state.observe_headers({"X-MBX-USED-WEIGHT-1M": "9"})
+    state.observe_headers({"X-MBX-USED-WEIGHT-1M": "7"})
+    assert state.used_weight == 9
+    clock.advance(60)  # a new minute: Binance reset the count
+    state.observe_headers({"X-MBX-USED-WEIGHT-1M": "2"})
+    assert state.used_weight == 2
