@@ -49,8 +49,9 @@ NOISE = ((3 * 3600, 0.005), (900, 0.002), (90, 0.0008), (10, 0.0003), (1, 0.0002
 MARKET_WEIGHT, OWN_WEIGHT = 0.75, 0.65  # shares of the shared factor and the symbol's own path
 
 MAX_BARS = 5000  # bars() never returns more; spans above this many seconds get coarser bars
-SAMPLES_PER_BAR = 12  # points evaluated inside each coarse bar to find its high and low
+SAMPLES_PER_BAR = 8  # points evaluated inside each coarse bar to find its high and low
 CENT = Decimal("0.01")
+EPOCH = 1_767_225_600.0  # 2026-01-01T00:00Z: the paths are defined relative to it
 EIGHT_DIGITS = Context(prec=8, rounding=ROUND_HALF_EVEN)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -94,9 +95,8 @@ class _Path:
 
     def at(self, t: np.ndarray) -> np.ndarray:
         """Log-price offsets at epoch seconds ``t`` (float array); all components in one pass."""
-        # fmod keeps the phase precise at epoch-sized t
-        phase = np.fmod(t[:, None], self.periods) / self.periods * (2 * math.pi) + self.phases
-        waves = np.sin(phase) @ self.amps
+        t = t - EPOCH  # smaller numbers keep the phases precise
+        waves = np.sin(t[:, None] * (2 * math.pi / self.periods) + self.phases) @ self.amps
         # value noise: a hashed value at each knot, interpolated (linearly for 1 s knots, else smoothly)
         u = t[:, None] / self.spacings
         knots = np.floor(u)

@@ -92,15 +92,14 @@ def test_about_one_percent_an_hour_and_a_few_percent_a_day() -> None:
 
 
 def test_a_limit_three_tenths_of_a_percent_away_fills_within_minutes_to_hours() -> None:
-    feed = SyntheticFeed(42)
+    bars = SyntheticFeed(42).bars("BTCUSDT", T0, at(5 * 86400))  # 5000 bars of ~86 s
     waits = []
-    for start in range(0, 86400 * 4, 86400 // 6):
-        ref = feed.last("BTCUSDT", at(start))
-        bars = feed.bars("BTCUSDT", at(start), at(start + 12 * 3600))
-        hits = [b.close_time for b in bars if b.low <= ref * Decimal("0.997") or b.high >= ref * Decimal("1.003")]
-        waits.append((hits[0] - at(start)).total_seconds() if hits else float("inf"))
+    for i in range(0, len(bars) // 5 * 4, 250):  # a limit placed every ~6 h over 4 days
+        ref = bars[i].close
+        later = [b for b in bars[i + 1 :] if b.low <= ref * Decimal("0.997") or b.high >= ref * Decimal("1.003")]
+        waits.append((later[0].close_time - bars[i].close_time).total_seconds() if later else float("inf"))
     waits.sort()
-    assert waits[0] > 30  # not instantly ...
+    assert waits[0] > 60  # not instantly ...
     assert waits[len(waits) // 2] < 2 * 3600  # ... typically within a couple of hours
     assert sum(w < 12 * 3600 for w in waits) >= len(waits) - 1
 
@@ -133,7 +132,7 @@ def test_long_span_is_capped_and_fast_to_catch_up() -> None:
 
 def test_coarse_bars_bracket_the_fine_path() -> None:
     feed = SyntheticFeed(42)
-    coarse = feed.bars("SOLUSDT", T0, at(MAX_BARS * 3))  # 3-second bars sampled every 0.25 s
+    coarse = feed.bars("SOLUSDT", T0, at(MAX_BARS * 4))  # 4-second bars sampled every 0.5 s
     assert len(coarse) == MAX_BARS
     for b in coarse[:200]:
         fine = feed.bars("SOLUSDT", b.open_time, b.close_time)  # the whole seconds inside the bar
@@ -147,10 +146,10 @@ def test_naive_datetimes_are_refused() -> None:
         SyntheticFeed().last("BTCUSDT", datetime(2026, 1, 1))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     start=st.floats(min_value=0, max_value=86400 * 30),
-    span=st.floats(min_value=0.001, max_value=86400 * 10),
+    span=st.one_of(st.floats(min_value=0.001, max_value=6000), st.floats(min_value=0.001, max_value=86400 * 10)),
     symbol=st.sampled_from(["BTCUSDT", "XRPUSDT", "SHIBUSDT"]),
 )
 def test_bars_are_ordered_within_the_span_and_close_at_last_end(start: float, span: float, symbol: str) -> None:
