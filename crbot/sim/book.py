@@ -140,7 +140,11 @@ class ListRow:
 
 
 class Book:
-    """Rows of one transaction. ``flush()`` writes every change; the caller commits."""
+    """Rows of one transaction. ``flush()`` writes every change; the caller commits.
+
+    Every query flushes first (like an ORM's autoflush), so it sees this transaction's own changes: an
+    order filled by ``advance`` a moment ago is not "open" to the query that follows.
+    """
 
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
@@ -166,6 +170,7 @@ class Book:
 
     def open_orders(self, symbol: str | None = None) -> list[OrderRow]:
         """Open orders (pending legs included), oldest first."""
+        self.flush()
         cond = store.orders.c.status.in_(OPEN)
         if symbol is not None:
             cond = and_(cond, store.orders.c.symbol == symbol)
@@ -173,15 +178,18 @@ class Book:
 
     def active_symbols(self) -> set[str]:
         """Symbols with at least one order on the book (the only ones a price move can affect)."""
+        self.flush()
         q = select(store.orders.c.symbol).where(store.orders.c.status.in_(ACTIVE)).group_by(store.orders.c.symbol)
         return set(self.conn.execute(q).scalars())
 
     def count_open(self, symbol: str) -> int:
+        self.flush()
         q = select(func.count()).where(store.orders.c.status.in_(OPEN), store.orders.c.symbol == symbol)
         return int(self.conn.execute(q).scalar_one())
 
     def find_order(self, symbol: str, *, order_id: int | None, client_order_id: str | None) -> OrderRow | None:
         """Binance's lookup: by id first (then the client id must match), else the newest with that client id."""
+        self.flush()
         c = store.orders.c
         if order_id is not None:
             q = select(store.orders).where(c.order_id == order_id, c.symbol == symbol)
@@ -196,10 +204,12 @@ class Book:
         return found[0]
 
     def list_orders(self, order_list_id: int) -> list[OrderRow]:
+        self.flush()
         q = select(store.orders).where(store.orders.c.order_list_id == order_list_id).order_by(store.orders.c.order_id)
         return self._adopt(self.conn.execute(q))
 
     def open_client_ids(self, symbol: str, client_ids: Iterable[str]) -> set[str]:
+        self.flush()
         c = store.orders.c
         q = select(c.client_order_id).where(
             c.symbol == symbol, c.status.in_(OPEN), c.client_order_id.in_(list(client_ids))
@@ -207,6 +217,7 @@ class Book:
         return set(self.conn.execute(q).scalars())
 
     def query_orders(self, where: Any, *, newest_first: bool, limit: int) -> list[OrderRow]:
+        self.flush()
         c = store.orders.c
         q = select(store.orders).where(where).order_by(c.order_id.desc() if newest_first else c.order_id).limit(limit)
         found = self._adopt(self.conn.execute(q))
@@ -280,6 +291,7 @@ class Book:
         return self._adopt_lists(self.conn.execute(q))[0]
 
     def find_list(self, symbol: str, *, list_id: int | None, list_client_id: str | None) -> ListRow | None:
+        self.flush()
         c = store.order_lists.c
         if list_id is not None:
             q = select(store.order_lists).where(c.order_list_id == list_id, c.symbol == symbol)
@@ -294,6 +306,7 @@ class Book:
         return found[0]
 
     def open_list_exists(self, symbol: str, list_client_id: str) -> bool:
+        self.flush()
         c = store.order_lists.c
         q = select(c.order_list_id).where(
             c.symbol == symbol, c.list_client_id == list_client_id, c.status == ListStatusType.EXEC_STARTED.value
@@ -301,6 +314,7 @@ class Book:
         return self.conn.execute(q.limit(1)).first() is not None
 
     def lists(self, *, open_only: bool, symbol: str | None) -> list[ListRow]:
+        self.flush()
         c = store.order_lists.c
         conds = []
         if open_only:
@@ -311,6 +325,7 @@ class Book:
 
     def legs_of(self, list_ids: Sequence[int]) -> dict[int, list[OrderRow]]:
         """Every leg of these lists in one query (no N+1)."""
+        self.flush()
         result: dict[int, list[OrderRow]] = {i: [] for i in list_ids}
         if list_ids:
             q = select(store.orders).where(store.orders.c.order_list_id.in_(list(list_ids)))

@@ -88,6 +88,17 @@ def test_a_crossing_limit_takes_at_once_at_the_better_of_limit_and_market(rig: R
     assert_ledger(rig)
 
 
+def test_the_call_that_catches_up_already_reports_the_new_state(rig: Rig) -> None:
+    rig.engine.new_order(spec("b1", Side.BUY, "0.001", "49000"))
+    rig.engine.new_order(spec("b2", Side.BUY, "0.001", "48000"))
+    rig.move("48500")
+    assert [o.client_order_id for o in rig.engine.open_orders()] == ["b2"]  # this very call matched b1
+    rig.move("47000")
+    assert [o.status for o in rig.engine.all_orders(BTC)] == [OrderStatus.FILLED, OrderStatus.FILLED]
+    rig.move("46000")
+    assert rig.engine.cancel_all(BTC) == []
+
+
 def test_a_limit_placed_after_a_move_is_not_filled_by_prices_from_before_it(rig: Rig) -> None:
     rig.move("48000")  # nobody is watching: no open orders, so nothing to match yet
     rig.move("50000")
