@@ -172,9 +172,11 @@ def order_list_json(
     reports: str | None = "result",
     cancel_client_order_id: str = "",
     fills: Mapping[int, Sequence[Fill]] | None = None,
+    reported: Sequence[OrderView] | None = None,
 ) -> Json:
     """An order list response. ``reports`` shapes ``orderReports``: None (queries and ``openOrderList``
-    carry none), "ack", "result", "full" (``fills`` by order id) or "cancel"."""
+    carry none), "ack", "result", "full" (``fills`` by order id) or "cancel". ``reported`` narrows the
+    reports to some legs (a cancel reports the legs it canceled, not an entry that had filled)."""
     data: Json = {
         "orderListId": view.order_list_id,
         "contingencyType": view.contingency_type,
@@ -185,15 +187,15 @@ def order_list_json(
         "symbol": view.symbol,
         "orders": [_leg_json(o) for o in view.orders],
     }
+    legs = view.orders if reported is None else reported
     if reports == "ack":
-        data["orderReports"] = [order_ack_json(o) for o in view.orders]
+        data["orderReports"] = [order_ack_json(o) for o in legs]
     elif reports == "result":
-        data["orderReports"] = [order_json(o) for o in view.orders]
+        data["orderReports"] = [order_json(o) for o in legs]
     elif reports == "full":
-        data["orderReports"] = [order_json(o, full=True, fills=(fills or {}).get(o.order_id, ())) for o in view.orders]
+        data["orderReports"] = [order_json(o, full=True, fills=(fills or {}).get(o.order_id, ())) for o in legs]
     elif reports == "cancel":
-        cancel_id = cancel_client_order_id
-        data["orderReports"] = [order_cancel_json(o, cancel_client_order_id=cancel_id) for o in view.orders]
+        data["orderReports"] = [order_cancel_json(o, cancel_client_order_id=cancel_client_order_id) for o in legs]
     return data
 
 
