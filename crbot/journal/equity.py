@@ -1,0 +1,46 @@
+"""Equity snapshots: the curve behind drawdown and the daily-loss limit."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import select
+
+from crbot.clock import Clock
+from crbot.journal.database import Database
+from crbot.journal.frames import as_float, as_utc, read_frame
+from crbot.journal.models import EquityRow
+
+_EQUITY_SQL = "SELECT time, equity FROM equity_snapshots ORDER BY time, id"
+
+
+class EquityJournal:
+    _db: Database
+    _clock: Clock
+
+    def snapshot_equity(self, equity: Decimal, *, at: datetime | None = None) -> None:
+        """Record the account's value in the quote asset, at ``at`` (default: now)."""
+        with self._db.write() as session:
+            session.add(EquityRow(time=at or self._clock.now(), equity=equity))
+
+    def equity_frame(self) -> pd.DataFrame:
+        """time (datetime64[ns, UTC]), equity (float64), oldest first."""
+        with self._db.connect() as conn:
+            frame = read_frame(conn, _EQUITY_SQL, {}, ("time", "equity"))
+        frame["time"] = as_utc(frame["time"])
+        frame["equity"] = as_float(frame["equity"])
+        return frame
+
+    def day_start_equity(self, day: date) -> Decimal | None:
+        """The first snapshot taken on that UTC day, None if there is none."""
+        start = datetime.combine(day, time(0), tzinfo=UTC)
+        query = (
+            select(EquityRow.equity)
+            .where(EquityRow.time >= start, EquityRow.time < start + timedelta(days=1))
+            .order_by(EquityRow.time, EquityRow.id)
+            .limit(1)
+        )
+        with self._db.read() as session:
+            return session.scalar(query)

@@ -1,0 +1,40 @@
+"""The Journal facade: one object per process, safe to share between threads and Streamlit sessions."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from crbot.clock import Clock
+from crbot.journal.control import ControlJournal
+from crbot.journal.database import Database
+from crbot.journal.equity import EquityJournal
+from crbot.journal.fills import FillJournal
+from crbot.journal.orders import OrderJournal
+
+logger = logging.getLogger(__name__)
+
+
+class Journal(OrderJournal, FillJournal, ControlJournal, EquityJournal):
+    """CRBOT's own record of orders, fills, trading state, audit events, risk limits and equity.
+
+    Each concept lives in its own mixin (orders.py, fills.py, control.py, equity.py); they share the
+    Database (engine + sessions) and the injected clock. The schema is created on open.
+    """
+
+    def __init__(self, url: str, clock: Clock) -> None:
+        self._clock = clock
+        self._db = Database(url, clock)
+        logger.info("journal open at %s", self._db.safe_url)
+
+    @property
+    def url(self) -> str:
+        return self._db.safe_url  # password hidden: safe to show
+
+    def backup(self, path: str | Path) -> Path:
+        """Online backup of a SQLite journal to ``path`` (consistent even while others write)."""
+        return self._db.backup(path)
+
+    def close(self) -> None:
+        """Release pooled connections (the file stays; open a new Journal to use it again)."""
+        self._db.dispose()

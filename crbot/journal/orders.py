@@ -1,0 +1,356 @@
+"""Orders: the intent is journaled before the broker is called, then acks, rejects and exchange views.
+
+Who may move a status where:
+* INTENT / UNKNOWN are our own statements and anything the exchange says replaces them.
+* Once the exchange has spoken, only newer exchange views move the order: a view that would take a
+  final order back to open, or lower the executed quantity, is stale (a late ack, an old page of
+  allOrders) and is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crbot.clock import Clock
+from crbot.domain import ZERO, OrderSpec, OrderStatus, OrderType, OrderView, Side
+from crbot.errors import InvalidInput
+from crbot.journal.database import Database
+from crbot.journal.frames import as_float, as_int, as_str, as_utc, read_frame
+from crbot.journal.models import FillRow, OrderRow
+from crbot.journal.records import PENDING_STATUSES, JournalOrder
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 500  # stay far below SQLite's bound-parameter limit
+_PENDING = [s.value for s in PENDING_STATUSES]
+_OPEN_OR_PENDING = [s.value for s in OrderStatus if s.is_open or s in PENDING_STATUSES]
+
+ORDER_COLUMNS = (
+    "client_order_id",
+    "symbol",
+    "side",
+    "type",
+    "status",
+    "quantity",
+    "price",
+    "stop_price",
+    "executed_qty",
+    "cumulative_quote",
+    "order_id",
+    "list_client_id",
+    "source",
+    "mode",
+    "actor",
+    "expected_price",
+    "latency_ms",
+    "reason",
+    "created_at",
+    "updated_at",
+)
+
+
+class OrderJournal:
+    _db: Database
+    _clock: Clock
+
+    def record_intent(
+        self,
+        specs: Sequence[OrderSpec],
+        *,
+        list_client_id: str | None,
+        source: str,
+        mode: str,
+        expected_price: Decimal | None,
+        actor: str,
+    ) -> None:
+        """Journal orders about to be sent (all or none), committed durably before this returns."""
+        cids = [spec.client_order_id for spec in specs]
+        if len(set(cids)) != len(cids):
+            raise InvalidInput(f"client order ids repeat within one intent: {cids}", hint="give every order its own id")
+        now = self._clock.now()
+        with self._db.write() as session:
+            taken = _existing(session, cids)
+            if taken:
+                raise InvalidInput(
+                    f"client order id already journaled: {', '.join(sorted(taken))}",
+                    hint="look the order up (it may have been sent) or use a fresh client order id",
+                )
+            session.add_all(
+                OrderRow(
+                    client_order_id=spec.client_order_id,
+                    symbol=spec.symbol,
+                    side=spec.side.value,
+                    type=spec.type.value,
+                    quantity=spec.quantity,
+                    price=spec.price,
+                    stop_price=spec.stop_price,
+                    list_client_id=list_client_id,
+                    status=OrderStatus.INTENT.value,
+                    order_id=None,
+                    executed_qty=ZERO,
+                    cumulative_quote=ZERO,
+                    reason="",
+                    source=source,
+                    mode=mode,
+                    actor=actor,
+                    expected_price=expected_price,
+                    latency_ms=None,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for spec in specs
+            )
+        for spec in specs:
+            logger.info(
+                "order %s %s %s %s journaled as INTENT", spec.client_order_id, spec.symbol, spec.side, spec.type
+            )
+
+    def record_ack(self, view: OrderView, *, latency_ms: float | None = None) -> None:
+        """Store the exchange's acknowledgement (status, order id, executed amounts, round trip)."""
+        with self._db.write() as session:
+            row = session.get(OrderRow, view.client_order_id)
+            if row is None:
+                # an ack is an exchange fact: keep it even if the intent is missing
+                logger.warning("ack for %s which was never journaled; recording it", view.client_order_id)
+                row = _row_from_view(view, source="ack", mode="", now=self._clock.now())
+                session.add(row)
+                session.flush()
+            elif _merge(row, view):
+                row.updated_at = self._clock.now()
+            if latency_ms is not None:
+                row.latency_ms = float(latency_ms)
+            _link_fills(session, row)
+        logger.info("order %s acked: %s order_id=%s", view.client_order_id, row.status, view.order_id)
+
+    def record_reject(self, client_order_id: str, *, reason: str) -> None:
+        """The exchange (or the broker boundary) refused the order before accepting it."""
+        self._set_pending_outcome(client_order_id, OrderStatus.REJECTED, reason)
+
+    def mark_unknown(self, client_order_id: str, *, reason: str) -> None:
+        """Sent but no answer (timeout, 5xx): reconcile by client order id, never resend."""
+        self._set_pending_outcome(client_order_id, OrderStatus.UNKNOWN, reason)
+
+    def apply_exchange_view(self, views: Sequence[OrderView], *, source: str = "exchange", mode: str = "") -> int:
+        """Upsert the exchange's orders; rows placed outside CRBOT are inserted. Returns rows changed."""
+        changed = 0
+        now = self._clock.now()
+        with self._db.write() as session:
+            rows = {row.client_order_id: row for row in _rows(session, [v.client_order_id for v in views])}
+            for view in views:
+                row = rows.get(view.client_order_id) or _by_order_id(session, view.symbol, view.order_id)
+                if row is None:
+                    row = _row_from_view(view, source=source, mode=mode, now=now)
+                    session.add(row)
+                    session.flush()
+                    rows[row.client_order_id] = row
+                    logger.info("order %s imported from the exchange: %s", view.client_order_id, view.status)
+                elif _merge(row, view):
+                    row.updated_at = now
+                    logger.info("order %s now %s (exchange view)", row.client_order_id, row.status)
+                else:
+                    continue
+                _link_fills(session, row)
+                changed += 1
+        return changed
+
+    def get_order(self, client_order_id: str) -> JournalOrder | None:
+        with self._db.read() as session:
+            row = session.get(OrderRow, client_order_id)
+            return None if row is None else _to_order(row)
+
+    def orders(
+        self, *, symbol: str | None = None, open_only: bool = False, limit: int | None = None
+    ) -> list[JournalOrder]:
+        """Newest first. ``open_only`` keeps open orders and INTENT/UNKNOWN ones (maybe live)."""
+        query = select(OrderRow).order_by(OrderRow.created_at.desc(), OrderRow.client_order_id)
+        if symbol is not None:
+            query = query.where(OrderRow.symbol == symbol)
+        if open_only:
+            query = query.where(OrderRow.status.in_(_OPEN_OR_PENDING))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.read() as session:
+            return [_to_order(row) for row in session.scalars(query)]
+
+    def pending_outcomes(self) -> list[JournalOrder]:
+        """Orders whose exchange outcome is not known (INTENT or UNKNOWN), oldest first."""
+        query = select(OrderRow).where(OrderRow.status.in_(_PENDING)).order_by(OrderRow.created_at)
+        with self._db.read() as session:
+            return [_to_order(row) for row in session.scalars(query)]
+
+    def has_client_order_id(self, client_order_id: str) -> bool:
+        with self._db.read() as session:
+            return session.get(OrderRow, client_order_id) is not None
+
+    def order_times(self, since: datetime) -> list[datetime]:
+        """When orders were created, from ``since`` on, oldest first (the order-rate limit counts them)."""
+        query = select(OrderRow.created_at).where(OrderRow.created_at >= since).order_by(OrderRow.created_at)
+        with self._db.read() as session:
+            return list(session.scalars(query))
+
+    def orders_frame(self) -> pd.DataFrame:
+        """All orders, oldest first; amounts float64, latency_ms NaN if unknown, order_id Int64 (nullable)."""
+        sql = f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders ORDER BY created_at, client_order_id"
+        with self._db.connect() as conn:
+            frame = read_frame(conn, sql, {}, ORDER_COLUMNS)
+        for name in (
+            "quantity",
+            "price",
+            "stop_price",
+            "executed_qty",
+            "cumulative_quote",
+            "expected_price",
+            "latency_ms",
+        ):
+            frame[name] = as_float(frame[name])
+        for name in ("created_at", "updated_at"):
+            frame[name] = as_utc(frame[name])
+        for name in (
+            "client_order_id",
+            "symbol",
+            "side",
+            "type",
+            "status",
+            "list_client_id",
+            "source",
+            "mode",
+            "actor",
+            "reason",
+        ):
+            frame[name] = as_str(frame[name])
+        frame["order_id"] = as_int(frame["order_id"], nullable=True)
+        return frame
+
+    def _set_pending_outcome(self, client_order_id: str, status: OrderStatus, reason: str) -> None:
+        with self._db.write() as session:
+            row = session.get(OrderRow, client_order_id)
+            if row is None:
+                raise InvalidInput(
+                    f"no journaled order with client order id {client_order_id!r}",
+                    hint="journal the intent (record_intent) before sending the order",
+                )
+            if OrderStatus(row.status) not in PENDING_STATUSES:
+                logger.warning(
+                    "order %s is %s per the exchange; not marking it %s (%s)",
+                    client_order_id,
+                    row.status,
+                    status,
+                    reason,
+                )
+                return
+            row.status = status.value
+            row.reason = reason
+            row.updated_at = self._clock.now()
+        logger.info("order %s %s: %s", client_order_id, status, reason)
+
+
+def _merge(row: OrderRow, view: OrderView) -> bool:
+    """Apply an exchange view to our row unless it is stale; True if anything changed."""
+    before = (row.status, row.order_id, row.executed_qty, row.cumulative_quote, row.quantity, row.price, row.stop_price)
+    current = OrderStatus(row.status)
+    stale = current not in PENDING_STATUSES and (
+        (current.is_final and not view.status.is_final) or view.executed_qty < row.executed_qty
+    )
+    if row.order_id is not None and row.order_id != view.order_id:
+        logger.warning("order %s: exchange order id %s replaces %s", row.client_order_id, view.order_id, row.order_id)
+    row.order_id = view.order_id
+    if stale:
+        logger.info("order %s: ignoring stale view %s (journal has %s)", row.client_order_id, view.status, row.status)
+    else:
+        row.status = view.status.value
+        row.executed_qty = view.executed_qty
+        row.cumulative_quote = view.cumulative_quote
+        row.quantity = view.quantity
+        row.price = view.price
+        row.stop_price = view.stop_price
+    after = (row.status, row.order_id, row.executed_qty, row.cumulative_quote, row.quantity, row.price, row.stop_price)
+    return before != after  # by value: Decimal("1.0") == Decimal("1.00") is no change
+
+
+def _row_from_view(view: OrderView, *, source: str, mode: str, now: datetime) -> OrderRow:
+    return OrderRow(
+        client_order_id=view.client_order_id,
+        symbol=view.symbol,
+        side=view.side.value,
+        type=view.type.value,
+        quantity=view.quantity,
+        price=view.price,
+        stop_price=view.stop_price,
+        list_client_id=None,
+        status=view.status.value,
+        order_id=view.order_id,
+        executed_qty=view.executed_qty,
+        cumulative_quote=view.cumulative_quote,
+        reason="",
+        source=source,
+        mode=mode,
+        actor="",
+        expected_price=None,
+        latency_ms=None,
+        created_at=view.time,
+        updated_at=now,
+    )
+
+
+def _to_order(row: OrderRow) -> JournalOrder:
+    return JournalOrder(
+        client_order_id=row.client_order_id,
+        symbol=row.symbol,
+        side=Side(row.side),
+        type=OrderType(row.type),
+        quantity=row.quantity,
+        price=row.price,
+        stop_price=row.stop_price,
+        list_client_id=row.list_client_id,
+        status=OrderStatus(row.status),
+        order_id=row.order_id,
+        executed_qty=row.executed_qty,
+        cumulative_quote=row.cumulative_quote,
+        reason=row.reason,
+        source=row.source,
+        mode=row.mode,
+        actor=row.actor,
+        expected_price=row.expected_price,
+        latency_ms=row.latency_ms,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _rows(session: Session, cids: Sequence[str]) -> list[OrderRow]:
+    found: list[OrderRow] = []
+    for chunk in _chunks(list(dict.fromkeys(cids))):
+        found.extend(session.scalars(select(OrderRow).where(OrderRow.client_order_id.in_(chunk))))
+    return found
+
+
+def _existing(session: Session, cids: Sequence[str]) -> set[str]:
+    return {row.client_order_id for row in _rows(session, cids)}
+
+
+def _by_order_id(session: Session, symbol: str, order_id: int) -> OrderRow | None:
+    query = select(OrderRow).where(OrderRow.symbol == symbol, OrderRow.order_id == order_id).limit(1)
+    return session.scalars(query).first()
+
+
+def _link_fills(session: Session, row: OrderRow) -> None:
+    """Fills that arrived before we knew the exchange order id get their client order id now."""
+    if row.order_id is None:
+        return
+    session.execute(
+        update(FillRow)
+        .where(FillRow.symbol == row.symbol, FillRow.order_id == row.order_id, FillRow.client_order_id.is_(None))
+        .values(client_order_id=row.client_order_id)
+    )

@@ -1,0 +1,131 @@
+"""The shared file: WAL and friends, schema version, online backup, many threads and two processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from crbot.clock import ManualClock
+from crbot.domain import OrderStatus, TradingState
+from crbot.errors import ConfigError, InvalidInput
+from crbot.journal import Journal
+from crbot.journal.models import SCHEMA_VERSION
+from tests.journal.conftest import fill, spec, view
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_sqlite_pragmas(journal: Journal) -> None:
+    with journal._db.engine.connect() as conn:
+        pragma = lambda name: conn.execute(text(f"PRAGMA {name}")).scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") >= 5000
+        assert pragma("synchronous") == 2  # FULL
+
+
+def test_schema_version_recorded_and_newer_files_refused(tmp_path: Path, clock: ManualClock) -> None:
+    path = tmp_path / "j.db"
+    Journal(f"sqlite:///{path}", clock).close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        conn.execute("INSERT INTO schema_version VALUES (?, 0)", (SCHEMA_VERSION + 1,))
+    conn.close()
+    with pytest.raises(ConfigError, match="upgrade CRBOT"):
+        Journal(f"sqlite:///{path}", clock)
+
+
+def test_reopening_keeps_everything(db_url: str, clock: ManualClock) -> None:
+    first = Journal(db_url, clock)
+    first.record_fills([fill(1)])
+    first.close()
+    again = Journal(db_url, clock)
+    assert len(again.fills()) == 1
+    again.close()
+
+
+def test_bad_urls_are_config_errors(tmp_path: Path, clock: ManualClock) -> None:
+    with pytest.raises(ConfigError):
+        Journal("not a url", clock)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises((ConfigError, OSError)):
+        Journal(f"sqlite:///{blocker / 'sub' / 'j.db'}", clock)
+
+
+def test_in_memory_journal_works_for_single_threaded_use(clock: ManualClock) -> None:
+    journal = Journal("sqlite://", clock)
+    journal.audit(actor="t", action="a", detail="d")
+    assert len(journal.audit_events()) == 1
+
+
+def test_online_backup(journal: Journal, tmp_path: Path, clock: ManualClock) -> None:
+    journal.record_fills([fill(1), fill(2)])
+    journal.set_trading_state(TradingState.HALTED, actor="a", reason="r")
+    target = journal.backup(tmp_path / "backups" / "copy.db")
+    copy = Journal(f"sqlite:///{target}", clock)
+    assert len(copy.fills()) == 2 and copy.trading_state().state is TradingState.HALTED
+    copy.close()
+    with pytest.raises(InvalidInput, match="journal itself"):
+        journal.backup(Path(journal.url.removeprefix("sqlite:///")))
+
+
+def test_many_threads_share_one_journal(journal: Journal) -> None:
+    def place(i: int) -> None:
+        cid = f"t{i}"
+        journal.record_intent(
+            [spec(cid)], list_client_id=None, source="t", mode="paper", expected_price=None, actor="a"
+        )
+        journal.record_ack(view(cid, order_id=i))
+        journal.record_fills([fill(i, order_id=i)])
+        journal.audit(actor="a", action="placed", detail=cid)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(place, range(1, 81)))
+    assert len(journal.orders()) == 80 and all(o.status is OrderStatus.NEW for o in journal.orders())
+    assert len(journal.fills()) == 80 and len(journal.audit_events(limit=500)) == 80
+    assert set(journal.fills_frame()["client_order_id"]) == {f"t{i}" for i in range(1, 81)}
+
+
+_CHILD = textwrap.dedent(
+    """
+    import sys
+    from decimal import Decimal
+    from crbot.clock import SystemClock
+    from crbot.journal import Journal
+    from tests.journal.conftest import fill
+
+    journal = Journal(sys.argv[1], SystemClock())
+    print(journal.trading_state().state, flush=True)
+    for i in range(200):
+        journal.record_fills([fill(100_000 + i, order_id=100_000 + i)])
+        journal.audit(actor="child", action="tick", detail=str(i))
+        journal.snapshot_equity(Decimal(i))
+    journal.close()
+    """
+)
+
+
+def test_two_processes_share_one_file(journal: Journal, db_url: str) -> None:
+    journal.set_trading_state(TradingState.HALTED, actor="parent", reason="latched for everyone")
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, db_url], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    for i in range(200):  # write while the child writes
+        journal.record_fills([fill(i + 1, order_id=i + 1)])
+        journal.audit(actor="parent", action="tick", detail=str(i))
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    assert out.strip() == "HALTED"  # the other process saw the latched state
+    assert len(journal.fills()) == 400
+    assert len(journal.fills_frame()) == 400
+    actors = [e.actor for e in journal.audit_events(limit=1000) if e.action == "tick"]
+    assert actors.count("child") == 200 and actors.count("parent") == 200
+    assert len(journal.equity_frame()) == 200
