@@ -8,14 +8,13 @@ by the engine when it locks (-2010 insufficient balance).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 
 from crbot.domain import OrderListSpec, OrderSpec, OrderType, Side
 from crbot.errors import ExchangeRejected, InvalidInput, fmt
 from crbot.exchange import filters
 from crbot.exchange.rules import SymbolRules
-from crbot.sim.book import Book
 from crbot.sim.views import ListKind
 
 DUPLICATE = "Duplicate order sent."
@@ -126,11 +125,13 @@ def check_against_market(spec: OrderSpec, reference: Decimal, *, against: str = 
             )
 
 
-def check_duplicates(book: Book, symbol: str, specs: Sequence[OrderSpec], list_client_id: str | None = None) -> None:
+def check_duplicates(
+    open_ids: Collection[str], specs: Sequence[OrderSpec], *, list_client_id: str = "", list_open: bool = False
+) -> None:
     """Client order ids are unique among OPEN orders (and within the request); list ids among open lists."""
     ids = [s.client_order_id for s in specs]
-    clash = {i for i in ids if ids.count(i) > 1} or book.open_client_ids(symbol, ids)
-    if clash or (list_client_id is not None and book.open_list_exists(symbol, list_client_id)):
+    clash = {i for i in ids if ids.count(i) > 1} or set(ids).intersection(open_ids)
+    if clash or list_open:
         what = ", ".join(sorted(clash)) or f"list {list_client_id}"
         raise ExchangeRejected(
             DUPLICATE, code=-2010, hint=f"{what} is already used by an open order; use a new client order id"

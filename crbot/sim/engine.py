@@ -19,6 +19,7 @@ from sqlalchemy import and_, insert, select
 
 from crbot.clock import Clock
 from crbot.domain import (
+    ZERO,
     Balance,
     Commissions,
     Fill,
@@ -33,8 +34,10 @@ from crbot.errors import CrbotError, InsufficientBalance, InvalidInput, OrderNot
 from crbot.exchange.rules import SymbolRules
 from crbot.market.feed import PriceFeed
 from crbot.sim import checks, store
-from crbot.sim.book import Book, OrderRow
+from crbot.sim.book import Book
 from crbot.sim.matching import Matcher
+from crbot.sim.queries import Statements
+from crbot.sim.rows import OrderRow
 from crbot.sim.views import ListKind, ListStatusType, OrderListView
 
 logger = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ class MatchingEngine:
         self._rules = dict(rules)
         self._matcher = Matcher(rules=self._rules, commissions=commissions, slippage_bps=slippage_bps)
         self._lock = threading.RLock()
+        self._statements = Statements()
         self._initialise(starting_balances)
 
     def _initialise(self, starting_balances: Mapping[str, Decimal]) -> None:
@@ -87,7 +91,7 @@ class MatchingEngine:
     @contextmanager
     def _txn(self) -> Iterator[Book]:
         with self._lock, self._db.begin() as conn:
-            book = Book(conn, self._clock.now())
+            book = Book(conn, self._clock.now(), self._statements)
             self._advance(book)
             yield book
             book.flush()
@@ -100,9 +104,7 @@ class MatchingEngine:
 
     def _advance(self, book: Book) -> None:
         now = book.now
-        cursors = book.cursors()
-        for symbol in sorted(book.active_symbols()):
-            start = cursors.get(symbol)
+        for symbol, start in sorted(book.active_cursors().items()):
             if start is not None and start >= now:
                 continue  # another process (or a clock ahead of ours) already matched this far
             if start is None:  # cannot happen through this engine; never match the past blindly
@@ -113,9 +115,9 @@ class MatchingEngine:
             except CrbotError as exc:  # no prices: match later; cancels and queries must still work
                 logger.warning("paper exchange cannot match %s now (%s); will catch up later", symbol, exc)
                 continue
-            if bars:
+            if bars:  # no bars: nothing happened, and (start, now] will be asked again with the next window
                 self._matcher.run(book, symbol, bars, after=start)
-            book.set_cursor(symbol, now)
+                book.set_cursor(symbol, now)
 
     def _last(self, symbol: str) -> Decimal:
         return self._feed.last(symbol, self._clock.now())
@@ -126,12 +128,15 @@ class MatchingEngine:
         checks.check_shape(spec, spec.symbol)
         with self._txn() as book:
             last = self._last(spec.symbol)
-            checks.check_filters(rules, [spec], avg_price=last, open_orders=book.count_open(spec.symbol))
-            checks.check_duplicates(book, spec.symbol, [spec])
+            open_ids = book.open_client_ids(spec.symbol)
+            checks.check_filters(rules, [spec], avg_price=last, open_orders=len(open_ids))
+            checks.check_duplicates(open_ids, [spec])
             checks.check_against_market(spec, last)
-            price = self._matcher.market_price(spec.symbol, spec.side, last) if spec.type is OrderType.MARKET else None
-            self._need(book, spec, self._cost(spec, price))
-            order = self._insert(book, spec)
+            market = spec.type is OrderType.MARKET
+            price = self._matcher.market_price(spec.symbol, spec.side, last) if market else None
+            cost = self._cost(spec, price)
+            self._need(book, spec, cost)
+            order = self._insert(book, spec, lock=ZERO if market else cost)
             self._start(book, order, last, market_price=price)
             book.set_cursor(spec.symbol, book.now)
             return order.view()
@@ -152,8 +157,10 @@ class MatchingEngine:
             raise InvalidInput("Order type not supported in OCO.", code=-1158, hint="OCO legs cannot be MARKET")
         with self._txn() as book:
             last = self._last(spec.symbol)
-            checks.check_filters(rules, spec.orders, avg_price=last, open_orders=book.count_open(spec.symbol))
-            checks.check_duplicates(book, spec.symbol, spec.orders, spec.list_client_id)
+            open_ids = book.open_client_ids(spec.symbol)
+            checks.check_filters(rules, spec.orders, avg_price=last, open_orders=len(open_ids))
+            taken = book.open_list_exists(spec.symbol, spec.list_client_id)
+            checks.check_duplicates(open_ids, spec.orders, list_client_id=spec.list_client_id, list_open=taken)
             if spec.working is None:
                 checks.check_oco_pair(spec.pending, last, against="last price")
                 lock = max(self._cost(leg, None) for leg in spec.pending)
@@ -170,10 +177,14 @@ class MatchingEngine:
             row = book.insert_list(list_client_id=spec.list_client_id, symbol=spec.symbol, kind=kind)
             lid = row.order_list_id
             if spec.working is None:
-                legs = [self._insert(book, leg, list_id=lid, role="pending") for leg in spec.pending]
-                self._matcher.lock(book, legs[0], lock)  # the pair shares one lock, held by the first leg
+                first, second = spec.pending  # the pair shares one lock, held by the first leg
+                legs = [
+                    self._insert(book, first, list_id=lid, role="pending", lock=lock),
+                    self._insert(book, second, list_id=lid, role="pending"),
+                ]
             else:
-                working = self._insert(book, spec.working, list_id=lid, role="working")
+                cost = self._cost(spec.working, None)
+                working = self._insert(book, spec.working, list_id=lid, role="working", lock=cost)
                 pending = [
                     self._insert(book, leg, list_id=lid, role="pending", status=OrderStatus.PENDING_NEW)
                     for leg in spec.pending
@@ -205,9 +216,21 @@ class MatchingEngine:
             )
 
     def _insert(
-        self, book: Book, spec: OrderSpec, *, list_id: int = -1, role: str = "", status: OrderStatus = OrderStatus.NEW
+        self,
+        book: Book,
+        spec: OrderSpec,
+        *,
+        list_id: int = -1,
+        role: str = "",
+        status: OrderStatus = OrderStatus.NEW,
+        lock: Decimal = ZERO,
     ) -> OrderRow:
+        """Insert the order already holding ``lock`` (BUY: quote, SELL: base), taken from the free balance."""
+        if lock:
+            rules = self._rules[spec.symbol]
+            book.adjust(rules.quote_asset if spec.side is Side.BUY else rules.base_asset, free=-lock, locked=lock)
         return book.insert_order(
+            locked=lock,
             client_order_id=spec.client_order_id,
             symbol=spec.symbol,
             side=spec.side,
@@ -227,7 +250,6 @@ class MatchingEngine:
             assert market_price is not None
             self._matcher.fill(book, order, market_price, maker=False, at=now)
             return
-        self._matcher.lock(book, order, self._matcher.lock_amount(order))
         logger.info(
             "paper order %s %s %s %s %s", order.symbol, order.client_order_id, order.side, order.type, order.status
         )

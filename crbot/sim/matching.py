@@ -22,7 +22,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from crbot.domain import ZERO, Bar, Commissions, OrderStatus, OrderType, Side
 from crbot.exchange import filters
 from crbot.exchange.rules import SymbolRules
-from crbot.sim.book import Book, ListRow, OrderRow
+from crbot.sim.book import Book
+from crbot.sim.rows import ListRow, OrderRow
 from crbot.sim.views import ListKind, ListStatusType
 
 logger = logging.getLogger(__name__)
