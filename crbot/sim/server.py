@@ -123,7 +123,9 @@ class LocalExchange:
             return self.base_url
         self.faults.reset_release()
         self._httpd = _HTTPServer((host, port), self)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="crbot-local-exchange", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="crbot-local-exchange", daemon=True
+        )
         self._thread.start()
         logger.info("local exchange listening on %s", self.base_url)
         return self.base_url

@@ -19,6 +19,7 @@ from crbot.errors import ExchangeRejected
 _DECIMAL = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 _LONG = re.compile(r"-?[0-9]{1,20}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._\-]{1,36}")  # Binance: ^[\.A-Z\:/a-z0-9_-]{1,36}$ (we refuse ':' and '/')
+_SYMBOL = re.compile(r"[A-Z0-9\-_.]{1,20}")
 _SYMBOLS = re.compile(r'\[("[A-Z0-9\-_.]{1,20}"(,"[A-Z0-9\-_.]{1,20}")*)?\]')
 
 ENUM_ERRORS = {
@@ -126,9 +127,11 @@ class Params:
         value = self.text("symbol", required=required)
         if value is None:
             return None
-        if value.upper() not in known:
+        if not _SYMBOL.fullmatch(value):  # Binance is strict: "btcusdt" is not a symbol
+            raise illegal("symbol", "^[A-Z0-9-_.]{1,20}$")
+        if value not in known:
             raise ExchangeRejected("Invalid symbol.", code=-1121)
-        return value.upper()
+        return value
 
     def symbols(self, known: Collection[str]) -> list[str] | None:
         """The JSON array form ``symbols=["BTCUSDT","ETHUSDT"]``."""
