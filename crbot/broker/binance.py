@@ -16,7 +16,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -35,10 +34,11 @@ from crbot.broker.binance_codec import (
 )
 from crbot.broker.binance_history import walk
 from crbot.broker.binance_retry import RetryPolicy
+from crbot.broker.binance_status import ConnectionInfo, connection_info
 from crbot.broker.binance_transport import ClientFactory, Transport, endpoint_for, make_client
 from crbot.clock import Clock, SystemClock
 from crbot.config import Settings
-from crbot.domain import AccountInfo, Balance, Commissions, Fill, Mode, OrderListSpec, OrderSpec, OrderView
+from crbot.domain import AccountInfo, Balance, Commissions, Fill, Mode, OrderListSpec, OrderSpec, OrderStatus, OrderView
 from crbot.errors import (
     ConfigError,
     CrbotError,
@@ -56,23 +56,6 @@ logger = logging.getLogger(__name__)
 R = TypeVar("R")
 AVG_PRICE_TTL = timedelta(seconds=5)  # a 5-minute average: the service's fetch is reused by prevalidation
 AUDIT_TTL = timedelta(hours=1)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConnectionInfo:
-    """What the dashboard's Connection panel shows; ``error`` says what could not be fetched."""
-
-    mode: Mode
-    host: str
-    ping_ms: float | None
-    clock_offset_ms: int | None
-    used_weight: int | None
-    weight_limit: int
-    banned_until: datetime | None
-    key_audit: KeyAudit | None  # live only
-    maker: Decimal | None
-    taker: Decimal | None
-    error: str | None = None
 
 
 class BinanceBroker:
@@ -137,6 +120,17 @@ class BinanceBroker:
     @property
     def clock_offset_ms(self) -> int | None:
         return self._t.clock_offset_ms
+
+    @property
+    def commissions(self) -> Commissions | None:
+        """maker/taker from the last account query (None before the first)."""
+        with self._lock:
+            return self._commissions
+
+    @property
+    def last_key_audit(self) -> KeyAudit | None:
+        with self._lock:
+            return self._audit
 
     def sync_time(self) -> int:
         return self._t.sync_time()
@@ -292,10 +286,22 @@ class BinanceBroker:
             raise
 
     def cancel(self, symbol: str, client_order_id: str) -> OrderView:
-        what = f"the cancel of {symbol} order {client_order_id}"
-        raw = self._t.call(
-            what, lambda c: c.cancel_order(symbol=symbol, origClientOrderId=client_order_id), idempotent=True
-        )
+        sent = 0
+
+        def send(client: Any) -> Any:
+            nonlocal sent
+            sent += 1
+            return client.cancel_order(symbol=symbol, origClientOrderId=client_order_id)
+
+        try:
+            raw = self._t.call(f"the cancel of {symbol} order {client_order_id}", send, idempotent=True)
+        except OrderNotFound:
+            if sent < 2:
+                raise
+            view = self.get_order(symbol, client_order_id)  # a retry: did the lost first attempt cancel it?
+            if view.status is not OrderStatus.CANCELED:
+                raise
+            return view
         views = [parse_order(r, now=self._clock.now()) for r in order_reports(raw)]
         view = next((v for v in views if v.client_order_id == client_order_id), None)
         view = view or self.get_order(symbol, client_order_id)
@@ -381,33 +387,4 @@ class BinanceBroker:
 
     def connection_info(self) -> ConnectionInfo:
         """Everything the Connection panel shows; failures are reported in ``error``, never raised."""
-        errors: list[str] = []
-        ping_ms = self._try(self.ping, errors)
-        with self._lock:
-            commissions, audit = self._commissions, self._audit
-        if commissions is None and self._try(self._account, errors) is not None:
-            with self._lock:
-                commissions = self._commissions
-        if self.mode is Mode.LIVE and audit is None:
-            audit = self._try(self.audit_key, errors)
-        return ConnectionInfo(
-            mode=self.mode,
-            host=self.endpoint.host,
-            ping_ms=ping_ms,
-            clock_offset_ms=self.clock_offset_ms,
-            used_weight=self.used_weight,
-            weight_limit=self.weight_limit,
-            banned_until=self.banned_until,
-            key_audit=audit,
-            maker=commissions.maker if commissions else None,
-            taker=commissions.taker if commissions else None,
-            error="; ".join(errors) or None,
-        )
-
-    @staticmethod
-    def _try(fn: Callable[[], R], errors: list[str]) -> R | None:
-        try:
-            return fn()
-        except CrbotError as exc:
-            errors.append(str(exc))
-            return None
+        return connection_info(self)

@@ -167,6 +167,22 @@ def test_cancels_are_retried(fake: FakeBinance, clock: ManualClock) -> None:
     assert len(sleeps) == 1
 
 
+def test_a_cancel_whose_answer_was_lost_is_confirmed_on_retry(broker: BinanceBroker, fake: FakeBinance) -> None:
+    broker.submit(limit_buy())
+
+    def canceled_then_503(params: dict[str, str]):
+        fake.orders["c-1"]["status"] = "CANCELED"
+        return error(503, None)
+
+    fake.fail("DELETE", "/api/v3/order", canceled_then_503)
+    assert broker.cancel("BTCUSDT", "c-1").status is OrderStatus.CANCELED  # the retry's -2011 is looked up
+    assert len(fake.calls("DELETE", "/api/v3/order")) == 2
+    broker.submit(limit_buy("c-2"))
+    fake.orders["c-2"]["status"] = "FILLED"
+    with pytest.raises(OrderNotFound):  # a plain -2011 on the first try stays an error
+        broker.cancel("BTCUSDT", "c-2")
+
+
 def test_429_on_a_query_waits_retry_after(fake: FakeBinance, clock: ManualClock) -> None:
     broker, sleeps = make_broker(fake, clock)
     fake.fail("GET", "/api/v3/ticker/price", error(429, -1003, "Too much request weight used", Retry_After="3"))
