@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from crbot.clock import Clock
 from crbot.journal.database import Database
-from crbot.journal.frames import as_float, as_utc, read_frame
+from crbot.journal.frames import as_double, fetch, to_frame
 from crbot.journal.models import EquityRow
 
-_EQUITY_SQL = "SELECT time, equity FROM equity_snapshots ORDER BY time, id"
+_EQUITY_SQL = f"SELECT time, {as_double('equity')} FROM equity_snapshots ORDER BY time, id"
 
 
 class EquityJournal:
@@ -28,10 +28,8 @@ class EquityJournal:
     def equity_frame(self) -> pd.DataFrame:
         """time (datetime64[ns, UTC]), equity (float64), oldest first."""
         with self._db.connect() as conn:
-            frame = read_frame(conn, _EQUITY_SQL, {}, ("time", "equity"))
-        frame["time"] = as_utc(frame["time"])
-        frame["equity"] = as_float(frame["equity"])
-        return frame
+            rows = fetch(conn, _EQUITY_SQL)
+        return to_frame(rows, ("time", "equity"), times=("time",), floats=("equity",))
 
     def day_start_equity(self, day: date) -> Decimal | None:
         """The first snapshot taken on that UTC day, None if there is none."""

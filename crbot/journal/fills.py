@@ -10,41 +10,21 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
 from crbot.domain import ZERO, Fill, Side
 from crbot.journal.database import Database
-from crbot.journal.frames import as_float, as_int, as_str, as_utc, read_frame
+from crbot.journal.fill_frames import FILL_COLUMNS, FillFrameCache
 from crbot.journal.models import FillRow, OrderRow
+from crbot.journal.types import datetime_to_us, decimal_to_text
 
 logger = logging.getLogger(__name__)
 
 _CHUNK = 500
-
-FILL_COLUMNS = (
-    "time",
-    "symbol",
-    "side",
-    "price",
-    "qty",
-    "quote_qty",
-    "commission",
-    "commission_asset",
-    "commission_quote",
-    "is_maker",
-    "trade_id",
-    "order_id",
-    "client_order_id",
-    "expected_price",
-)
-_FILLS_SQL = """
-SELECT f.time, f.symbol, f.side, f.price, f.quantity, f.quote_qty, f.commission, f.commission_asset,
-       f.commission_quote, f.is_maker, f.trade_id, f.order_id, f.client_order_id, o.expected_price
-FROM fills f LEFT JOIN orders o ON o.client_order_id = f.client_order_id
-ORDER BY f.time, f.symbol, f.trade_id
-"""
+_FILLS_TABLE = table("fills", *(column(c.name) for c in FillRow.__table__.columns if c.name != "id"))
+__all__ = ["FILL_COLUMNS", "FillJournal", "commission_quote"]
 
 
 def commission_quote(fill: Fill) -> Decimal | None:
@@ -61,6 +41,7 @@ def commission_quote(fill: Fill) -> Decimal | None:
 class FillJournal:
     _db: Database
     _clock: Clock
+    _fill_frames: FillFrameCache
 
     def record_fills(self, fills: Sequence[Fill]) -> int:
         """Store new fills; ones already journaled (same symbol and trade id) are skipped. Returns how many were new."""
@@ -76,7 +57,11 @@ class FillJournal:
             new = [fill for key, fill in unique.items() if key not in known]
             if new:
                 links = _order_links(session, [(f.symbol, f.order_id) for f in new])
-                session.execute(insert(FillRow), [_fill_values(f, links.get((f.symbol, f.order_id))) for f in new])
+                revision = next_revision(session)
+                # values converted here once; the untyped table skips per-row ORM and type processing
+                session.execute(
+                    _FILLS_TABLE.insert(), [_fill_values(f, links.get((f.symbol, f.order_id)), revision) for f in new]
+                )
         if new:
             logger.info("journaled %d new fill(s) (%d already known)", len(new), len(unique) - len(new))
         return len(new)
@@ -96,18 +81,8 @@ class FillJournal:
             return session.scalar(select(func.max(FillRow.time)).where(FillRow.symbol == symbol))
 
     def fills_frame(self) -> pd.DataFrame:
-        """One row per fill, oldest first, columns and dtypes as in docs/CONTRACTS.md."""
-        with self._db.connect() as conn:
-            frame = read_frame(conn, _FILLS_SQL, {}, FILL_COLUMNS)
-        frame["time"] = as_utc(frame["time"])
-        for name in ("price", "qty", "quote_qty", "commission", "commission_quote", "expected_price"):
-            frame[name] = as_float(frame[name])
-        for name in ("symbol", "side", "commission_asset", "client_order_id"):
-            frame[name] = as_str(frame[name])
-        frame["is_maker"] = frame["is_maker"].astype(bool)
-        for name in ("trade_id", "order_id"):
-            frame[name] = as_int(frame[name])
-        return frame
+        """One row per fill, oldest first, columns and dtypes as in docs/CONTRACTS.md (cached, incremental)."""
+        return self._fill_frames.load(self._db)
 
 
 def _known_trades(session: Session, keys: list[tuple[str, int]]) -> set[tuple[str, int]]:
@@ -140,21 +115,28 @@ def _order_links(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[st
     return links
 
 
-def _fill_values(fill: Fill, client_order_id: str | None) -> dict[str, Any]:
+def next_revision(session: Session) -> int:
+    """The stamp for rows this transaction writes (the write lock makes it unique and ordered)."""
+    return (session.scalar(select(func.max(FillRow.revision))) or 0) + 1
+
+
+def _fill_values(fill: Fill, client_order_id: str | None, revision: int) -> dict[str, Any]:
+    fee_quote = commission_quote(fill)
     return {
         "symbol": fill.symbol,
         "trade_id": fill.trade_id,
         "order_id": fill.order_id,
         "client_order_id": client_order_id,
         "side": fill.side.value,
-        "price": fill.price,
-        "quantity": fill.quantity,
-        "quote_qty": fill.quote_qty,
-        "commission": fill.commission,
+        "price": decimal_to_text(fill.price),
+        "quantity": decimal_to_text(fill.quantity),
+        "quote_qty": decimal_to_text(fill.quote_qty),
+        "commission": decimal_to_text(fill.commission),
         "commission_asset": fill.commission_asset,
-        "commission_quote": commission_quote(fill),
-        "is_maker": fill.is_maker,
-        "time": fill.time,
+        "commission_quote": None if fee_quote is None else decimal_to_text(fee_quote),
+        "is_maker": bool(fill.is_maker),
+        "time": datetime_to_us(fill.time),
+        "revision": revision,
     }
 
 

@@ -9,6 +9,7 @@ from crbot.clock import Clock
 from crbot.journal.control import ControlJournal
 from crbot.journal.database import Database
 from crbot.journal.equity import EquityJournal
+from crbot.journal.fill_frames import FillFrameCache
 from crbot.journal.fills import FillJournal
 from crbot.journal.orders import OrderJournal
 
@@ -25,6 +26,7 @@ class Journal(OrderJournal, FillJournal, ControlJournal, EquityJournal):
     def __init__(self, url: str, clock: Clock) -> None:
         self._clock = clock
         self._db = Database(url, clock)
+        self._fill_frames = FillFrameCache()
         logger.info("journal open at %s", self._db.safe_url)
 
     @property

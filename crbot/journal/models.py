@@ -66,6 +66,7 @@ class FillRow(Base):
         UniqueConstraint("symbol", "trade_id", name="uq_fills_symbol_trade_id"),
         Index("ix_fills_time", "time"),
         Index("ix_fills_symbol_order_id", "symbol", "order_id"),
+        Index("ix_fills_revision", "revision"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -83,6 +84,8 @@ class FillRow(Base):
     commission_quote: Mapped[Decimal | None]  # NULL when the fee asset is neither base nor quote (e.g. BNB)
     is_maker: Mapped[bool]
     time: Mapped[datetime]
+    # bumped by every transaction that inserts or links the row: lets a reader fetch only what changed
+    revision: Mapped[int]
 
 
 class TradingStateRow(Base):

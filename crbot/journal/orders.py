@@ -22,7 +22,8 @@ from crbot.clock import Clock
 from crbot.domain import ZERO, OrderSpec, OrderStatus, OrderType, OrderView, Side
 from crbot.errors import InvalidInput
 from crbot.journal.database import Database
-from crbot.journal.frames import as_float, as_int, as_str, as_utc, read_frame
+from crbot.journal.fills import next_revision
+from crbot.journal.frames import as_double, fetch, to_frame
 from crbot.journal.models import FillRow, OrderRow
 from crbot.journal.records import PENDING_STATUSES, JournalOrder
 
@@ -54,6 +55,9 @@ ORDER_COLUMNS = (
     "created_at",
     "updated_at",
 )
+_TEXT_COLUMNS = ("client_order_id", "symbol", "side", "type", "status", "list_client_id", "source", "mode", "actor")
+_TEXT_COLUMNS += ("reason",)
+_DECIMAL_COLUMNS = ("quantity", "price", "stop_price", "executed_qty", "cumulative_quote", "expected_price")
 
 
 class OrderJournal:
@@ -197,36 +201,28 @@ class OrderJournal:
 
     def orders_frame(self) -> pd.DataFrame:
         """All orders, oldest first; amounts float64, latency_ms NaN if unknown, order_id Int64 (nullable)."""
-        sql = f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders ORDER BY created_at, client_order_id"
+        selected = ", ".join(as_double(name) if name in _DECIMAL_COLUMNS else name for name in ORDER_COLUMNS)
         with self._db.connect() as conn:
-            frame = read_frame(conn, sql, {}, ORDER_COLUMNS)
-        for name in (
-            "quantity",
-            "price",
-            "stop_price",
-            "executed_qty",
-            "cumulative_quote",
-            "expected_price",
-            "latency_ms",
-        ):
-            frame[name] = as_float(frame[name])
-        for name in ("created_at", "updated_at"):
-            frame[name] = as_utc(frame[name])
-        for name in (
-            "client_order_id",
-            "symbol",
-            "side",
-            "type",
-            "status",
-            "list_client_id",
-            "source",
-            "mode",
-            "actor",
-            "reason",
-        ):
-            frame[name] = as_str(frame[name])
-        frame["order_id"] = as_int(frame["order_id"], nullable=True)
-        return frame
+            rows = fetch(conn, f"SELECT {selected} FROM orders ORDER BY created_at, client_order_id")
+        return to_frame(
+            rows,
+            ORDER_COLUMNS,
+            times=("created_at", "updated_at"),
+            floats=(*_DECIMAL_COLUMNS, "latency_ms"),
+            nullable_ints=("order_id",),
+            strs=(
+                "client_order_id",
+                "symbol",
+                "side",
+                "type",
+                "status",
+                "list_client_id",
+                "source",
+                "mode",
+                "actor",
+                "reason",
+            ),
+        )
 
     def _set_pending_outcome(self, client_order_id: str, status: OrderStatus, reason: str) -> None:
         with self._db.write() as session:
@@ -349,8 +345,9 @@ def _link_fills(session: Session, row: OrderRow) -> None:
     """Fills that arrived before we knew the exchange order id get their client order id now."""
     if row.order_id is None:
         return
+    unlinked = (FillRow.symbol == row.symbol, FillRow.order_id == row.order_id, FillRow.client_order_id.is_(None))
+    if session.scalar(select(FillRow.id).where(*unlinked).limit(1)) is None:
+        return
     session.execute(
-        update(FillRow)
-        .where(FillRow.symbol == row.symbol, FillRow.order_id == row.order_id, FillRow.client_order_id.is_(None))
-        .values(client_order_id=row.client_order_id)
+        update(FillRow).where(*unlinked).values(client_order_id=row.client_order_id, revision=next_revision(session))
     )

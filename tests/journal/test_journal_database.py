@@ -20,6 +20,7 @@ from crbot.journal.models import SCHEMA_VERSION
 from tests.journal.conftest import fill, spec, view
 
 ROOT = Path(__file__).resolve().parents[2]
+N = 100  # writes per process
 
 
 def test_sqlite_pragmas(journal: Journal) -> None:
@@ -102,9 +103,9 @@ _CHILD = textwrap.dedent(
     from crbot.journal import Journal
     from tests.journal.conftest import fill
 
-    journal = Journal(sys.argv[1], SystemClock())
+    journal, N = Journal(sys.argv[1], SystemClock()), int(sys.argv[2])
     print(journal.trading_state().state, flush=True)
-    for i in range(200):
+    for i in range(N):
         journal.record_fills([fill(100_000 + i, order_id=100_000 + i)])
         journal.audit(actor="child", action="tick", detail=str(i))
         journal.snapshot_equity(Decimal(i))
@@ -116,16 +117,20 @@ _CHILD = textwrap.dedent(
 def test_two_processes_share_one_file(journal: Journal, db_url: str) -> None:
     journal.set_trading_state(TradingState.HALTED, actor="parent", reason="latched for everyone")
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, db_url], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", _CHILD, db_url, str(N)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    for i in range(200):  # write while the child writes
+    for i in range(N):  # write while the child writes
         journal.record_fills([fill(i + 1, order_id=i + 1)])
         journal.audit(actor="parent", action="tick", detail=str(i))
     out, err = child.communicate(timeout=120)
     assert child.returncode == 0, err
     assert out.strip() == "HALTED"  # the other process saw the latched state
-    assert len(journal.fills()) == 400
-    assert len(journal.fills_frame()) == 400
+    assert len(journal.fills()) == 2 * N
+    assert len(journal.fills_frame()) == 2 * N
     actors = [e.actor for e in journal.audit_events(limit=1000) if e.action == "tick"]
-    assert actors.count("child") == 200 and actors.count("parent") == 200
-    assert len(journal.equity_frame()) == 200
+    assert actors.count("child") == N and actors.count("parent") == N
+    assert len(journal.equity_frame()) == N

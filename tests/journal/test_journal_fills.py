@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from decimal import Decimal
 
@@ -128,3 +129,31 @@ def test_100k_fills_bulk_insert_then_frame(journal: Journal, clock: ManualClock)
     assert row["time"] == START + timedelta(seconds=12_345)
     assert frame["commission_quote"].sum() == pytest.approx(n * 0.01)
     assert frame.groupby("symbol").size().to_dict() == dict.fromkeys(symbols, n // 4)
+
+
+def test_frame_refreshes_incrementally_with_every_change(db_url: str, clock: ManualClock) -> None:
+    ours, other_process = Journal(db_url, clock), Journal(db_url, clock)
+    ours.record_fills([fill(1, order_id=1, at=START + timedelta(seconds=10))])
+    assert list(ours.fills_frame()["trade_id"]) == [1]
+    other_process.record_fills([fill(2, order_id=2, at=START)])  # older, written elsewhere
+    assert list(ours.fills_frame()["trade_id"]) == [2, 1]  # still oldest first
+    other_process.record_intent(
+        [spec("c2")], list_client_id=None, source="t", mode="paper", expected_price=Decimal("1"), actor="a"
+    )
+    other_process.record_ack(view("c2", order_id=2))  # links fill 2 after the fact
+    frame = ours.fills_frame()
+    assert list(frame["client_order_id"]) == ["c2", ""] and list(frame["expected_price"].fillna(0)) == [1.0, 0.0]
+    frame.loc[0, "price"] = -1.0  # callers may scribble on their copy
+    assert ours.fills_frame()["price"].iloc[0] == 50000.0
+    ours.close()
+    other_process.close()
+
+
+def test_frame_reloads_when_the_file_changed_underneath(journal: Journal, db_url: str) -> None:
+    journal.record_fills([fill(1), fill(2)])
+    assert len(journal.fills_frame()) == 2
+    raw = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    with raw:
+        raw.execute("DELETE FROM fills WHERE trade_id = 1")  # e.g. a restored backup
+    raw.close()
+    assert list(journal.fills_frame()["trade_id"]) == [2]

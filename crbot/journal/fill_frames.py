@@ -1,0 +1,113 @@
+"""The fills frame, loaded once and then refreshed incrementally.
+
+A fill row never changes after insert except for its client order id (linked once when the ack arrives
+after the fill), and every insert or link stamps the row with a new ``revision``. On SQLite the write
+lock orders revisions exactly as they commit, so "rows with a revision above the last one seen" is the
+whole change since the last load, whichever process wrote it. A row count taken in the same read
+transaction guards against anything else (a restored file): on mismatch the frame is reloaded in full.
+Other backends (PostgreSQL sequences can commit out of order) always load in full.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from crbot.journal.database import Database
+from crbot.journal.frames import as_double, fetch, to_frame
+
+logger = logging.getLogger(__name__)
+
+FILL_COLUMNS = (
+    "time",
+    "symbol",
+    "side",
+    "price",
+    "qty",
+    "quote_qty",
+    "commission",
+    "commission_asset",
+    "commission_quote",
+    "is_maker",
+    "trade_id",
+    "order_id",
+    "client_order_id",
+    "expected_price",
+)
+_ROW_COLUMNS = ("id", "revision", *FILL_COLUMNS)
+_SELECT = f"""
+SELECT f.id, f.revision, f.time, f.symbol, f.side, {as_double("f.price")}, {as_double("f.quantity")},
+       {as_double("f.quote_qty")}, {as_double("f.commission")}, f.commission_asset, {as_double("f.commission_quote")},
+       f.is_maker, f.trade_id, f.order_id, COALESCE(f.client_order_id, ''), {as_double("o.expected_price")}
+FROM fills f LEFT JOIN orders o ON o.client_order_id = f.client_order_id
+"""
+_ALL = _SELECT + "ORDER BY f.id"
+_SINCE = _SELECT + "WHERE f.revision > ? ORDER BY f.id"  # SQLite only (qmark parameters)
+_HEAD = "SELECT COUNT(*), COALESCE(MAX(revision), 0) FROM fills"
+
+
+class FillFrameCache:
+    """Thread-safe; one per Journal. Returns frames the caller may modify (copy-on-write)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._frame: pd.DataFrame | None = None  # with id and revision columns, ordered by (time, id)
+        self._revision = 0
+
+    def load(self, db: Database) -> pd.DataFrame:
+        with self._lock:
+            if not db.is_sqlite:
+                with db.connect() as conn:
+                    return _public(_ordered(_to_frame(fetch(conn, _ALL))))
+            with db.connect() as conn, conn.begin():  # one snapshot for the count and the rows
+                self._frame = self._refresh(conn, self._frame)
+            return _public(self._frame)
+
+    def _refresh(self, conn: Connection, cached: pd.DataFrame | None) -> pd.DataFrame:
+        count, revision = fetch(conn, _HEAD)[0]
+        if cached is not None and revision == self._revision and count == len(cached):
+            return cached
+        if cached is not None and revision > self._revision:
+            merged = _merge(cached, _to_frame(fetch(conn, _SINCE, (self._revision,))))
+            if len(merged) == count:
+                self._revision = revision
+                return merged
+            logger.warning("fills frame out of step (%d rows cached, %d in the journal): reloading", len(merged), count)
+        self._revision = revision
+        return _ordered(_to_frame(fetch(conn, _ALL)))
+
+
+def _to_frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
+    return to_frame(
+        rows,
+        _ROW_COLUMNS,
+        times=("time",),
+        floats=("price", "qty", "quote_qty", "commission", "commission_quote", "expected_price"),
+        ints=("id", "revision", "trade_id", "order_id"),
+        bools=("is_maker",),
+        strs=("symbol", "side", "commission_asset", "client_order_id"),
+    )
+
+
+def _merge(cached: pd.DataFrame, changed: pd.DataFrame) -> pd.DataFrame:
+    if changed.empty:
+        return cached
+    relinked = cached["id"].isin(changed["id"])
+    if relinked.any():
+        return _ordered(pd.concat([cached[~relinked], changed], ignore_index=True), force=True)
+    appended = pd.concat([cached, changed], ignore_index=True) if len(cached) else changed
+    return _ordered(appended)
+
+
+def _ordered(frame: pd.DataFrame, *, force: bool = False) -> pd.DataFrame:
+    """Oldest first, ties in insertion order. Rows arrive by id, so a time-ordered frame is already right."""
+    if force or not frame["time"].is_monotonic_increasing:
+        return frame.sort_values(["time", "id"], kind="stable", ignore_index=True)
+    return frame
+
+
+def _public(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[list(FILL_COLUMNS)]  # a new frame: the caller cannot change the cached one
