@@ -100,9 +100,31 @@ class OrderRequest:
     stop_loss: Decimal | None = None
     take_profit: Decimal | None = None
 
+    def __post_init__(self) -> None:
+        # Bots may pass text or whole numbers; floats are refused (never float in the order path).
+        for name in ("quantity", "quote_amount", "price", "stop_loss", "take_profit"):
+            object.__setattr__(self, name, as_decimal(name, getattr(self, name)))
+        object.__setattr__(self, "symbol", self.symbol.strip().upper())
+        object.__setattr__(self, "side", Side(self.side))
+        object.__setattr__(self, "type", OrderType(self.type))
+
     @property
     def is_bracket(self) -> bool:
         return self.stop_loss is not None or self.take_profit is not None
+
+
+def as_decimal(name: str, value: object) -> Decimal | None:
+    """None, Decimal, int or numeric text -> Decimal; anything else is an InvalidInput naming the field."""
+    from crbot.errors import InvalidInput
+
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value).strip())
+        except ArithmeticError:
+            pass
+    raise InvalidInput(f"{name} {value!r} is not a number", hint=f"write the {name} as text, e.g. '0.001'")
 
 
 @_frozen

@@ -348,9 +348,8 @@ class TradingService:
         held = {symbol_for(r.asset): r.value_usdt for r in rows if r.asset != QUOTE_ASSET}
         open_orders = self.broker.open_orders()
         open_buys = sum(
-            (o.quantity - o.executed_qty) * (o.price or ZERO)
-            for o in open_orders
-            if o.side is Side.BUY and o.status.value == "NEW"
+            ((o.quantity - o.executed_qty) * (o.price or last or ZERO) for o in open_orders if o.side is Side.BUY),
+            ZERO,
         )
         eq = total_equity(rows)
         now = self.clock.now()

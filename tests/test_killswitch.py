@@ -50,7 +50,7 @@ def test_stop_state_survives_restart_and_binds_every_process(settings, clock, fe
 
 
 def test_stop_with_flatten_sells_positions_to_usdt(service):
-    service.place(OrderRequest(symbol="ETHUSDT", side=Side.BUY, type=OrderType.MARKET, quantity=D("0.5")), actor=ACTOR)
+    service.place(OrderRequest(symbol="ETHUSDT", side=Side.BUY, type=OrderType.MARKET, quantity=D("0.3")), actor=ACTOR)
     report = service.stop(reason="flatten", actor=ACTOR, flatten=True)
     assert report.ok and report.flattened and report.flattened[0].startswith("ETHUSDT")
     eth = [b for b in service.broker.balances() if b.asset == "ETH"]

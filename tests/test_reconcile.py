@@ -15,8 +15,6 @@ def spec(cid, price="49000"):
 
 
 def test_differences_are_listed_then_fixed(service, feed, clock):
-    # 1. an order placed outside CRBOT (e.g. on the exchange's website)
-    service.broker.submit(spec("outside-1"))
     # 2. an intent journaled by a process that died before sending
     service.journal.record_intent(
         [spec("crb-never-sent")],
@@ -30,6 +28,8 @@ def test_differences_are_listed_then_fixed(service, feed, clock):
     placed = service.place(
         OrderRequest(symbol="BTCUSDT", side=Side.BUY, quantity=D("0.001"), price=D("49500")), actor=ACTOR
     )
+    # 1. an order placed outside CRBOT (e.g. on the exchange's website)
+    service.broker.submit(spec("outside-1"))
     feed.move("BTCUSDT", "49400", clock.advance(10))
     service.broker.open_orders()  # the exchange matches; the journal has not heard yet
 
