@@ -254,6 +254,28 @@ def test_a_stop_gapped_below_its_limit_rests_and_fills_later_at_its_limit(tmp_pa
     assert_ledger(rig)
 
 
+@pytest.mark.parametrize(
+    ("side", "type_", "stop", "limit", "path", "fill"),
+    [
+        (Side.SELL, OrderType.STOP_LOSS_LIMIT, "49000", "48900", ("49500", "48950"), "48950"),  # falls to it
+        (Side.BUY, OrderType.STOP_LOSS_LIMIT, "51000", "51100", ("50500", "51050"), "51050"),  # rises to it
+        (Side.SELL, OrderType.TAKE_PROFIT_LIMIT, "51000", "50900", ("50500", "51020"), "51020"),  # rises to it
+        (Side.BUY, OrderType.TAKE_PROFIT_LIMIT, "49000", "49100", ("49500", "48990"), "48990"),  # falls to it
+    ],
+)
+def test_stop_orders_trigger_in_the_direction_their_type_and_side_say(
+    tmp_path: Path, side: Side, type_: OrderType, stop: str, limit: str, path: tuple[str, str], fill: str
+) -> None:
+    rig = Rig(tmp_path / "p.db", balances={"USDT": D("10000"), "BTC": D("1")})
+    rig.engine.new_order(spec("s", side, "0.01", limit, type=type_, stop=stop))
+    rig.move(path[0])  # toward, not through, the stop
+    assert rig.engine.trades(BTC) == []
+    rig.move(path[1])
+    (f,) = rig.engine.trades(BTC)
+    assert (f.side, f.price, f.is_maker) == (side, D(fill), False)
+    assert_ledger(rig)
+
+
 # ---- cancels ------------------------------------------------------------------------------------------
 def test_cancel_unlocks_exactly_what_was_locked(rig: Rig) -> None:
     a = rig.engine.new_order(spec("a", Side.BUY, "0.003", "43210.57"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crbot.domain import ZERO, OrderStatus, Side
-from crbot.errors import ExchangeRejected, FilterError, InvalidInput, OrderNotFound
+from crbot.errors import ExchangeRejected, FilterError, InsufficientBalance, InvalidInput, OrderNotFound
 from crbot.sim.views import ListKind, ListStatusType
 from tests.sim.test_engine_kit import (
     BTC,
@@ -141,6 +141,14 @@ def test_an_oco_with_prices_on_the_wrong_sides_is_refused_and_changes_nothing(
     )
     assert holder.engine.balances() == before
     assert holder.engine.all_orders(BTC) == [] and holder.engine.order_lists() == []
+
+
+def test_an_oco_the_account_cannot_cover_is_refused_and_changes_nothing(rig: Rig) -> None:
+    with pytest.raises(InsufficientBalance) as err:  # holds no BTC to sell
+        rig.engine.new_order_list(sell_oco())
+    assert err.value.code == -2010
+    assert rig.engine.all_orders(BTC) == [] and rig.engine.order_lists() == []
+    assert rig.bal("USDT") == (D("10000"), ZERO)
 
 
 def test_malformed_lists_are_invalid_input(holder: Rig) -> None:
