@@ -34,7 +34,9 @@ Fills
         NULL / NaN when paid in a third asset such as BNB.
     fills(*, symbol=None, since=None) -> list[Fill]              oldest first
     last_fill_time(symbol) -> datetime | None
-    fills_frame() -> DataFrame      columns as in docs/CONTRACTS.md; client_order_id "" when not ours
+    fills_frame() -> DataFrame      columns as in docs/CONTRACTS.md, oldest first; client_order_id "" when
+        not linked to a journaled order. On SQLite the first call loads every fill, later calls fetch only
+        the rows inserted or linked since (by any process); each call returns a frame the caller may change.
 Trading state, audit, risk limits
     trading_state() -> StateRecord(state, since, actor, reason)  ACTIVE with since=None if never set
     set_trading_state(state, *, actor, reason) -> bool           state + audit event in ONE transaction;

@@ -44,7 +44,11 @@ class Database:
         self.safe_url = self.engine.url.render_as_string(hide_password=True)  # for messages and logs
         self._writer = self.engine.execution_options(**{_WRITE: True})
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._ensure_schema(clock)
+        try:
+            self._ensure_schema(clock)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -68,7 +68,7 @@ class FillJournal:
 
     def fills(self, *, symbol: str | None = None, since: datetime | None = None) -> list[Fill]:
         """Oldest first."""
-        query = select(FillRow).order_by(FillRow.time, FillRow.symbol, FillRow.trade_id)
+        query = select(FillRow).order_by(FillRow.time, FillRow.id)
         if symbol is not None:
             query = query.where(FillRow.symbol == symbol)
         if since is not None:
