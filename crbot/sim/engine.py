@@ -119,15 +119,16 @@ class MatchingEngine:
                 self._matcher.run(book, symbol, bars, after=start)
                 book.set_cursor(symbol, now)
 
-    def _last(self, symbol: str) -> Decimal:
-        return self._feed.last(symbol, self._clock.now())
+    def _last(self, book: Book, symbol: str) -> Decimal:
+        """The price at this call's instant (the one its matching ran up to)."""
+        return self._feed.last(symbol, book.now)
 
     # ---- new orders ---------------------------------------------------------------------------------
     def new_order(self, spec: OrderSpec) -> OrderView:
         rules = checks.symbol_rules(self._rules, spec.symbol)
         checks.check_shape(spec, spec.symbol)
         with self._txn() as book:
-            last = self._last(spec.symbol)
+            last = self._last(book, spec.symbol)
             open_ids = book.open_client_ids(spec.symbol)
             checks.check_filters(rules, [spec], avg_price=last, open_orders=len(open_ids))
             checks.check_duplicates(open_ids, [spec])
@@ -156,7 +157,7 @@ class MatchingEngine:
         if any(o.type is OrderType.MARKET for o in spec.pending) and kind is not ListKind.OTO:
             raise InvalidInput("Order type not supported in OCO.", code=-1158, hint="OCO legs cannot be MARKET")
         with self._txn() as book:
-            last = self._last(spec.symbol)
+            last = self._last(book, spec.symbol)
             open_ids = book.open_client_ids(spec.symbol)
             checks.check_filters(rules, spec.orders, avg_price=last, open_orders=len(open_ids))
             taken = book.open_list_exists(spec.symbol, spec.list_client_id)
