@@ -1,0 +1,73 @@
+"""Balance: what the account holds, valued in USDT, and the equity curve."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from crbot.domain import QUOTE_ASSET
+from crbot.errors import CrbotError
+from crbot.portfolio import equity
+from crbot.runtime import Runtime
+from ui import charts
+from ui.fmt import as_float, num, usdt
+from ui.runtime import get_runtime
+
+
+def render() -> None:
+    rt = get_runtime()
+    st.title("Balance")
+    _holdings(rt)
+    st.subheader("Equity curve")
+    _equity_curve(rt)
+
+
+@st.fragment(run_every="5s")
+def _holdings(rt: Runtime) -> None:
+    try:
+        rows = rt.service.balances()
+    except CrbotError as err:
+        st.error(f"Balances unavailable: {err}")
+        return
+    total = equity(rows)
+    quote = next((r for r in rows if r.asset == QUOTE_ASSET), None)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Total equity (USDT)", num(total, 2), border=True, help="Every asset valued at its last price in USDT")
+    c2.metric("Free USDT", num(quote.free if quote else None, 2), border=True)
+    c3.metric("Locked in orders (USDT)", num(quote.locked if quote else None, 2), border=True)
+    if total is None:
+        missing = ", ".join(r.asset for r in rows if r.value_usdt is None)
+        st.warning(f"Equity unknown: no USDT price for {missing}. Values shown are partial; check the price feed.")
+    table = pd.DataFrame(
+        {
+            "Asset": [r.asset for r in rows],
+            "Free": [num(r.free) for r in rows],
+            "Locked": [num(r.locked) for r in rows],
+            "Total": [num(r.total) for r in rows],
+            "Price (USDT)": [as_float(r.price) for r in rows],
+            "Value (USDT)": [as_float(r.value_usdt) for r in rows],
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Price (USDT)": st.column_config.NumberColumn(format="%.8g"),
+            "Value (USDT)": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+    st.caption(f"Total: {usdt(total)} · quantities are exact; USDT values are rounded for display.")
+
+
+@st.fragment(run_every="30s")
+def _equity_curve(rt: Runtime) -> None:
+    frame = rt.journal.equity_frame()
+    if len(frame) < 2:
+        st.info("The equity curve starts after a few snapshots (one every 30 s while the dashboard is open).")
+        return
+    st.plotly_chart(charts.equity_figure(frame), width="stretch", config={"displayModeBar": False})
+
+
+if __name__ == "__main__":
+    st.switch_page("app.py")

@@ -1,0 +1,94 @@
+"""Positions & orders (guarded cancel), Risk & controls (limits need a reason, REDUCING), Performance."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from crbot.domain import Fill, OrderStatus, Side, TradingState
+from tests.app.helpers import place_resting_buy, texts
+
+
+def test_cancel_an_open_order_after_confirmation(page, runtime) -> None:
+    cid = place_resting_buy(runtime)
+    at = page("positions").run()
+    assert cid in " ".join(at.dataframe[-1].value["Client order id"])
+
+    at.selectbox(key="cancel_pick").select(cid).run()
+    at.button(key="cancel_order").click().run()
+    assert runtime.journal.get_order(cid).status is OrderStatus.NEW  # asking is not cancelling
+    at.button(key="cancel_confirm").click().run()
+
+    assert not at.exception
+    assert runtime.journal.get_order(cid).status is OrderStatus.CANCELED
+    assert runtime.broker.open_orders() == []
+    assert any("CANCELED" in t for t in texts(at, "success"))
+
+
+def test_limit_change_needs_a_reason(page, runtime) -> None:
+    at = page("risk").run()
+    at.text_input(key="limit_max_order_notional").input("750")
+    at.button(key="limit_save").click().run()
+    assert any("reason is required" in t for t in texts(at, "error"))
+    assert runtime.service.risk_limits().max_order_notional == Decimal("1000")
+
+    at.text_input(key="limit_reason").input("smaller size while testing")
+    at.button(key="limit_save").click().run()
+    assert not at.exception
+    assert runtime.service.risk_limits().max_order_notional == Decimal("750")
+    assert any(e.reason == "smaller size while testing" for e in runtime.service.audit_events(20))
+
+
+def test_invalid_limit_is_refused(page, runtime) -> None:
+    at = page("risk").run()
+    at.text_input(key="limit_max_open_orders").input("-3")
+    at.text_input(key="limit_reason").input("typo")
+    at.button(key="limit_save").click().run()
+    assert any("max_open_orders" in t for t in texts(at, "error"))
+    assert runtime.service.risk_limits().max_open_orders == 20
+
+
+def test_switch_to_reducing_then_resume(page, runtime) -> None:
+    at = page("risk").run()
+    at.text_input(key="reducing_reason").input("no new risk today")
+    at.button(key="reducing_submit").click().run()
+    assert runtime.service.trading_state().state is TradingState.REDUCING
+    at.text_input(key="risk_resume_word").input("RESUME")
+    at.button(key="risk_resume_submit").click().run()
+    assert runtime.service.trading_state().state is TradingState.ACTIVE
+
+
+def test_performance_shows_round_trips_and_targets(page, runtime) -> None:
+    now = runtime.clock.now()
+    fills = [
+        Fill(
+            symbol="BTCUSDT",
+            trade_id=i + 1,
+            order_id=i + 1,
+            side=side,
+            price=Decimal(price),
+            quantity=Decimal("0.01"),
+            quote_qty=Decimal(price) * Decimal("0.01"),
+            commission=Decimal("0.1"),
+            commission_asset="USDT",
+            is_maker=True,
+            time=now - timedelta(hours=10 - i),
+        )
+        for i, (side, price) in enumerate(
+            [(Side.BUY, "50000"), (Side.SELL, "51000"), (Side.BUY, "50500"), (Side.SELL, "50000")]
+        )
+    ]
+    runtime.journal.record_fills(fills)
+    for day, value in enumerate(("10000", "10100", "9900", "10050")):
+        runtime.journal.snapshot_equity(Decimal(value), at=now - timedelta(days=4 - day))
+
+    at = page("performance").run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    labels = {m.label: m for m in at.metric}
+    assert labels["Round trips"].value == "2"
+    assert labels["Win rate"].value == "50.0%"
+    assert "target > 45 %" in labels["Win rate"].delta
+    assert len(at.dataframe[0].value) == 2
+    assert len(at.get("plotly_chart")) == 2
+    assert [b.proto.label for b in at.get("download_button")] == ["Round trips (CSV)", "All fills (CSV)"]

@@ -1,0 +1,100 @@
+"""The order ticket: live preview, review, "Confirm & send" places exactly one order, errors are shown."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from crbot.domain import OrderStatus, TradingState
+from tests.app.helpers import resting_price, texts
+
+
+def _fill_limit_buy(at, amount: str, price: str):
+    at.text_input(key="t_amount").input(amount)
+    at.text_input(key="t_price").input(price)
+    return at.run()
+
+
+def test_preview_then_confirm_places_one_limit_order(page, runtime) -> None:
+    price = resting_price(runtime)
+    at = _fill_limit_buy(page("ticket").run(), "0.001", str(price))
+    assert not at.exception
+    assert any("Risk check passed" in t for t in texts(at, "success"))
+    assert not at.button(key="ticket_review").disabled
+    at.button(key="ticket_review").click().run()
+    cid = at.session_state["ticket_pending"]["cid"]
+    assert runtime.journal.get_order(cid) is None  # reviewing sends nothing
+
+    at.button(key="ticket_send").click().run()
+
+    order = runtime.journal.get_order(cid)
+    assert order is not None and order.status is OrderStatus.NEW
+    assert order.price == price and order.quantity == Decimal("0.001")
+    assert "ticket_pending" not in at.session_state  # a new id only after a result
+    assert any(cid in t for t in texts(at, "success"))
+
+
+def test_a_rerun_with_the_same_review_never_sends_twice(page, runtime) -> None:
+    at = _fill_limit_buy(page("ticket").run(), "0.001", str(resting_price(runtime)))
+    at.button(key="ticket_review").click().run()
+    pending = dict(at.session_state["ticket_pending"])
+    at.button(key="ticket_send").click().run()
+    # A late second click / rerun that still carries the reviewed order and its client order id:
+    at.session_state["ticket_pending"] = pending
+    at.run()
+    at.button(key="ticket_send").click().run()
+
+    assert not at.exception
+    assert len(runtime.journal.orders()) == 1
+    assert len(runtime.broker.open_orders()) == 1
+    assert any("already sent" in t for t in texts(at, "success"))
+
+
+def test_bad_number_is_explained_and_blocks_review(page, runtime) -> None:
+    at = _fill_limit_buy(page("ticket").run(), "0,5", str(resting_price(runtime)))
+    assert any("comma" in t for t in texts(at, "info"))
+    assert at.button(key="ticket_review").disabled
+
+
+def test_risk_denial_is_shown_and_blocks_review(page, runtime) -> None:
+    at = _fill_limit_buy(page("ticket").run(), "1", str(resting_price(runtime)))  # ~1 BTC: far above 1000 USDT
+    assert any("ORDER_NOTIONAL_EXCEEDS_MAX" in t for t in texts(at, "error"))
+    assert at.button(key="ticket_review").disabled
+
+
+def test_a_change_after_review_blocks_send(page, runtime) -> None:
+    at = _fill_limit_buy(page("ticket").run(), "0.001", str(resting_price(runtime)))
+    at.button(key="ticket_review").click().run()
+    at.text_input(key="t_amount").input("0.002").run()
+    assert at.button(key="ticket_send").disabled
+    assert any("changed since you reviewed" in t for t in texts(at, "warning"))
+
+
+def test_error_from_the_service_is_shown_and_a_new_id_follows(page, runtime) -> None:
+    at = _fill_limit_buy(page("ticket").run(), "0.001", str(resting_price(runtime)))
+    at.button(key="ticket_review").click().run()
+    cid = at.session_state["ticket_pending"]["cid"]
+    runtime.service.stop(reason="halt between review and send", actor="tester")
+
+    at.button(key="ticket_send").click().run()
+
+    assert runtime.service.trading_state().state is TradingState.HALTED
+    assert any("TRADING_HALTED" in t for t in texts(at, "error"))
+    assert "ticket_pending" not in at.session_state
+    assert runtime.journal.get_order(cid) is None
+
+
+def test_bracket_preview_shows_every_leg_and_the_loss_at_stop(page, runtime) -> None:
+    price = resting_price(runtime)
+    at = page("ticket").run()
+    at.text_input(key="t_sl").input(str((price * Decimal("0.98")).quantize(Decimal("0.01"))))
+    at.text_input(key="t_tp").input(str((price * Decimal("1.03")).quantize(Decimal("0.01"))))
+    at = _fill_limit_buy(at, "0.001", str(price))
+
+    assert not at.exception
+    legs = at.dataframe[0].value
+    assert sorted(legs["Type"]) == ["LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT"]
+    loss = next(m for m in at.metric if m.label == "Loss at stop (USDT)")
+    assert Decimal(loss.value) > 0 and "of equity" in loss.delta
+    at.button(key="ticket_review").click().run()
+    at.button(key="ticket_send").click().run()
+    assert len(runtime.journal.orders()) == 3  # one OTOCO order list: entry + both exits

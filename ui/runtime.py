@@ -1,0 +1,63 @@
+"""One ``Runtime`` per process, shared by every browser session through ``st.cache_resource``.
+
+The cache key is the settings that pick the database and the broker, so a changed CRBOT_HOME (tests)
+or mode never reuses a runtime built for another account. Secrets are never part of the key.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from crbot.config import Settings
+from crbot.errors import CrbotError
+from crbot.runtime import Runtime, build_runtime
+
+logger = logging.getLogger(__name__)
+
+REFRESH_TTL_S = 2  # at most one exchange sync per this many seconds, however many tabs are open
+
+
+def _key(settings: Settings) -> str:
+    return "|".join(
+        (settings.mode.value, str(settings.home), settings.database_url, settings.price_feed, settings.binance_base_url)
+    )
+
+
+@st.cache_resource(show_spinner="Starting CRBOT…", max_entries=4)
+def _build(key: str, _settings: Settings) -> Runtime:
+    logger.info("building the dashboard runtime for %s", key)
+    return build_runtime(_settings)
+
+
+def get_runtime() -> Runtime:
+    """The shared runtime; on a configuration or connection error, explain it and stop this page."""
+    try:
+        settings = Settings.load()
+        return _build(_key(settings), settings)
+    except CrbotError as err:
+        st.error(f"CRBOT cannot start: {err}")
+        st.stop()
+        raise  # unreachable: st.stop() raises; keeps type checkers honest
+
+
+def actor(rt: Runtime) -> str:
+    """Who the audit log names for actions taken in the dashboard."""
+    return f"{rt.settings.actor} (dashboard)"
+
+
+@st.cache_data(ttl=REFRESH_TTL_S, show_spinner=False, max_entries=4)
+def _refresh(key: str, _rt: Runtime) -> bool:
+    _rt.service.refresh()
+    return True
+
+
+def refresh(rt: Runtime) -> str | None:
+    """Sync fills and statuses from the exchange (throttled across sessions); the error text if it failed."""
+    try:
+        _refresh(_key(rt.settings), rt)
+    except CrbotError as err:
+        logger.warning("refresh failed: %s", err)
+        return str(err)
+    return None

@@ -1,0 +1,138 @@
+"""The big STOP: a button that opens a confirmation dialog, the report of what STOP did, and resume.
+
+Dialog pattern (STREAMLIT_NOTES): the button only sets a session flag; while it is set the dialog is
+opened; its confirm button runs ``service.stop`` in a callback (before any element is drawn, so no
+rerun can cut it), stores the report and clears the flag. The HALTED state itself lives in the
+database, never in the session.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from crbot.errors import CrbotError
+from crbot.runtime import Runtime
+from ui.runtime import actor
+
+logger = logging.getLogger(__name__)
+
+OPEN = "stop_dialog_open"
+REPORT = "stop_report"
+STOP_CSS = """<style>
+.st-key-stop button {min-height: 3.6rem; font-size: 1.5rem; font-weight: 800; letter-spacing: .12em;
+  background: #c62828; border-color: #c62828; color: #fff;}
+.st-key-stop button:hover {background: #b71c1c; border-color: #fff;}
+</style>"""
+
+
+def button() -> None:
+    """The STOP button itself (key ``stop``); pressing it only opens the confirmation."""
+    st.html(STOP_CSS)
+    st.button(
+        "STOP",
+        key="stop",
+        type="primary",
+        icon=":material/dangerous:",
+        width="stretch",
+        help="Halt all trading, then cancel every open order on every symbol (asks for confirmation).",
+        on_click=_open,
+    )
+
+
+def _open() -> None:
+    st.session_state[OPEN] = True
+
+
+def _close() -> None:
+    st.session_state[OPEN] = False
+
+
+def dialog_if_open(rt: Runtime) -> None:
+    """Open the confirmation while the flag is set (one dialog per run: only this one is ever opened)."""
+    if st.session_state.get(OPEN):
+        _dialog(rt)
+
+
+@st.dialog("STOP trading", width="medium", on_dismiss=_close)
+def _dialog(rt: Runtime) -> None:
+    if not st.session_state.get(OPEN):  # confirmed or cancelled in this dialog's callback: close it
+        st.rerun()
+    st.markdown(
+        "STOP latches **HALTED** for every dashboard tab, the CLI and bots, then cancels **every open order on "
+        "every symbol** and checks with the exchange that nothing is left open. New orders stay blocked until "
+        "someone types RESUME."
+    )
+    st.text_input("Reason (goes to the audit log)", key="stop_reason", placeholder="e.g. market gapping down")
+    st.checkbox(
+        "Also flatten positions (sell every held asset to USDT at market)",
+        key="stop_flatten",
+        help="Market sells cross the spread and pay taker fees. Leave unticked to keep your coins.",
+    )
+    left, right = st.columns(2)
+    left.button("Confirm STOP", key="stop_confirm", type="primary", width="stretch", on_click=_confirm, args=(rt,))
+    right.button("Cancel", key="stop_cancel", width="stretch", on_click=_close)
+
+
+def _confirm(rt: Runtime) -> None:
+    reason = (st.session_state.get("stop_reason") or "").strip() or "STOP pressed in the dashboard"
+    flatten = bool(st.session_state.get("stop_flatten"))
+    st.session_state[OPEN] = False
+    try:
+        report = rt.service.stop(reason=reason, actor=actor(rt), flatten=flatten)
+    except CrbotError as err:
+        st.session_state[REPORT] = {"ok": False, "lines": [f"STOP failed: {err}"], "failed": True}
+        return
+    except Exception as err:  # the kill switch must always say what happened, whatever broke
+        logger.exception("STOP failed")
+        st.session_state[REPORT] = {
+            "ok": False,
+            "failed": True,
+            "lines": [
+                f"STOP failed: {type(err).__name__}: {err} — press STOP again; if it keeps failing, "
+                "cancel the orders on the exchange directly."
+            ],
+        }
+        return
+    lines = [f"State: {report.state}" + (" (was already halted)" if report.already_halted else "")]
+    lines.append(f"Canceled: {len(report.canceled)}" + (f" — {', '.join(report.canceled)}" if report.canceled else ""))
+    if flatten:
+        lines.append(f"Flattened: {', '.join(report.flattened) or 'nothing to sell'}")
+    lines += [f"Error: {e}" for e in report.errors]
+    if report.left_open:
+        lines.append(f"STILL OPEN: {', '.join(report.left_open)} — press STOP again or cancel them on the exchange.")
+    st.session_state[REPORT] = {"ok": report.ok, "lines": lines, "failed": False}
+    for key in ("stop_reason", "stop_flatten"):
+        st.session_state.pop(key, None)
+
+
+def report() -> None:
+    """What the last STOP did, until dismissed."""
+    rep = st.session_state.get(REPORT)
+    if not rep:
+        return
+    text = "  \n".join(rep["lines"])
+    if rep["ok"]:
+        st.success(f"**STOP done, nothing left open.**  \n{text}", icon=":material/verified:")
+    else:
+        st.error(f"**STOP incomplete.**  \n{text}", icon=":material/error:")
+    st.button("Dismiss", key="stop_report_dismiss", on_click=st.session_state.pop, args=(REPORT, None))
+
+
+def resume_form(rt: Runtime, state: str, *, key: str = "resume") -> None:
+    """Back to ACTIVE: an explicit act with the typed word RESUME and a reason (both audited)."""
+    with st.form(f"{key}_form", enter_to_submit=False):
+        st.markdown(f"Trading is **{state}**. To allow new orders again, type **RESUME**.")
+        word = st.text_input("Confirmation word", key=f"{key}_word", placeholder="RESUME")
+        reason = st.text_input("Reason", key=f"{key}_reason", placeholder="why it is safe to trade again")
+        submitted = st.form_submit_button("Resume trading", key=f"{key}_submit")
+    if not submitted:
+        return
+    try:
+        rt.service.resume(confirmation=word, actor=actor(rt), reason=reason.strip() or "resumed from the dashboard")
+    except CrbotError as err:
+        st.error(str(err))
+        return
+    st.session_state.pop(REPORT, None)
+    st.rerun()
