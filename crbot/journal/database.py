@@ -136,7 +136,14 @@ def _create_engine(url: str) -> Engine:
         # an in-memory journal is for single-threaded tests only
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the journal's folder {folder}: {exc.strerror}",
+                hint="set CRBOT_HOME or CRBOT_DATABASE_URL to a writable place",
+            ) from exc
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crbot.errors import InvalidInput
@@ -26,6 +26,7 @@ def test_decimal_text_keeps_digits_and_trailing_zeros(journal: Journal, text: st
     assert isinstance(order.quantity, Decimal)
 
 
+@settings(deadline=None)
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=8, min_value=-(10**12), max_value=10**12))
 def test_decimal_to_text_round_trips_by_value_and_scale(value: Decimal) -> None:
     assert Decimal(decimal_to_text(value)) == value
@@ -38,6 +39,7 @@ def test_non_finite_and_float_amounts_are_refused(bad: object) -> None:
         decimal_to_text(bad)  # type: ignore[arg-type]
 
 
+@settings(deadline=None)
 @given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)))
 def test_datetime_round_trips_to_the_microsecond(value: datetime) -> None:
     back = us_to_datetime(datetime_to_us(value))
