@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crbot.domain import OrderRequest, OrderType, Side
+from crbot.domain import Mode, OrderRequest, OrderType, Side
 from crbot.errors import ConnectivityError, CrbotError, InvalidInput
 from crbot.runtime import Runtime
 from crbot.service import Preview
@@ -147,6 +147,8 @@ def _review_panel(rt: Runtime, pending: dict, current: OrderRequest | None) -> N
         f"**{req.side.value} {size} {req.symbol} {price}** {' · '.join(e for e in exits if e)}  \n"
         f"Mode **{rt.service.mode.value.upper()}** · client order id `{pending['cid']}`"
     )
+    if rt.service.mode is Mode.LIVE:
+        st.error("LIVE mode: this order uses real money on Binance.", icon=":material/warning:")
     changed = current != req
     if changed:
         st.warning("The ticket changed since you reviewed it: go back and review again.")

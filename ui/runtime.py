@@ -60,4 +60,7 @@ def refresh(rt: Runtime) -> str | None:
     except CrbotError as err:
         logger.warning("refresh failed: %s", err)
         return str(err)
+    except Exception as err:  # e.g. a locked database: report it in the sidebar, never break the frame
+        logger.exception("refresh failed")
+        return f"{type(err).__name__}: {err}"
     return None

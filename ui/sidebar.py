@@ -1,14 +1,23 @@
-"""The frame's sidebar, drawn on every page: mode banner, price source, live trading state, STOP."""
+"""The frame's sidebar, drawn on every page: mode banner, price source, STOP, live trading state.
+
+STOP is drawn right after the mode banner, before anything that reads the database or the exchange,
+so no failure elsewhere can take the button off the screen.
+"""
 
 from __future__ import annotations
+
+import logging
 
 import streamlit as st
 
 from crbot.domain import Mode, TradingState
+from crbot.journal import StateRecord
 from crbot.runtime import Runtime
 from ui import stop
 from ui.fmt import MODE_COLOURS, STATE_COLOURS, local_time
 from ui.runtime import refresh
+
+logger = logging.getLogger(__name__)
 
 SEEN_STATE = "seen_trading_state"
 MODE_NOTES = {
@@ -22,29 +31,46 @@ MODE_NOTES = {
 def render(rt: Runtime) -> None:
     with st.sidebar:
         _banner(rt)
-        record = rt.service.trading_state()
-        st.session_state[SEEN_STATE] = record.state  # what this full run shows; the fragment compares
-        _live(rt)
         stop.button()
         stop.report()
-        if record.state is not TradingState.ACTIVE:
+        record = _state(rt)
+        st.session_state[SEEN_STATE] = record.state if record else None  # what this full run shows
+        _live(rt)
+        if record is not None and record.state is not TradingState.ACTIVE:
             stop.resume_form(rt, record.state.value)
     stop.dialog_if_open(rt)
 
 
 def _banner(rt: Runtime) -> None:
     mode = rt.service.mode
-    colour = MODE_COLOURS[mode]
-    st.markdown(f"## :{colour}-background[&nbsp;{mode.value.upper()}&nbsp;]")
+    st.markdown(f"## :{MODE_COLOURS[mode]}-background[&nbsp;{mode.value.upper()}&nbsp;]")
     st.caption(MODE_NOTES[mode])
-    st.caption(f"Prices: {rt.service.price_source()}")
+    try:
+        st.caption(f"Prices: {rt.service.price_source()}")
+    except Exception as err:  # a label must never take the frame down
+        logger.warning("price source unknown: %s", err)
+        st.caption("Prices: source unknown")
+
+
+def _state(rt: Runtime) -> StateRecord | None:
+    try:
+        return rt.service.trading_state()
+    except Exception as err:  # shown, never raised: the sidebar (and STOP) must always draw
+        logger.exception("cannot read the trading state")
+        st.error(f"Trading state unknown ({type(err).__name__}: {err}). Treat trading as unsafe; STOP still works.")
+        return None
 
 
 @st.fragment(run_every="3s")
 def _live(rt: Runtime) -> None:
     """Refreshes by itself: syncs fills (throttled) and shows the latched trading state."""
     problem = refresh(rt)
-    record = rt.service.trading_state()
+    try:
+        record = rt.service.trading_state()
+    except Exception as err:
+        logger.exception("cannot read the trading state")
+        st.error(f"Trading state unknown ({type(err).__name__}). Treat trading as unsafe; STOP still works.")
+        return
     seen = st.session_state.get(SEEN_STATE)
     if seen is not None and seen != record.state:
         # changed elsewhere (another tab, the CLI, an automatic trigger): redraw everything, e.g. the resume form
@@ -52,9 +78,8 @@ def _live(rt: Runtime) -> None:
         st.rerun(scope="app")
     text = f"Trading: **:{STATE_COLOURS[record.state]}[{record.state.value}]**"
     if record.state is not TradingState.ACTIVE:
-        text += (
-            f"  \nby {record.actor or 'unknown'} · {local_time(record.since)}  \n_{record.reason or 'no reason given'}_"
-        )
+        who = f"by {record.actor or 'unknown'} · {local_time(record.since)}"
+        text += f"  \n{who}  \n_{record.reason or 'no reason given'}_"
     show = {TradingState.ACTIVE: st.success, TradingState.REDUCING: st.warning, TradingState.HALTED: st.error}
     show[record.state](text)
     if problem:

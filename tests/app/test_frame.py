@@ -28,3 +28,14 @@ def test_second_run_still_draws_the_frame(app) -> None:
 def test_no_resume_form_while_active(app) -> None:
     at = app().run()
     assert not [t for t in at.text_input if t.key == "resume_word"]
+
+
+def test_stop_stays_on_screen_when_the_state_cannot_be_read(app, runtime, monkeypatch) -> None:
+    def broken() -> None:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(runtime.service, "trading_state", broken)
+    at = app().run()
+    assert not at.exception
+    assert at.sidebar.button(key="stop").label == "STOP"
+    assert any("Trading state unknown" in t for t in texts(at.sidebar, "error"))
