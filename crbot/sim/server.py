@@ -78,8 +78,13 @@ class Response:
 
 
 class LocalExchange:
-    """A Binance-compatible HTTP face for a MatchingEngine (rules, feed and commissions default to the
-    engine's own ``rules`` / ``feed`` / ``commissions`` attributes)."""
+    """A Binance-compatible HTTP face for a MatchingEngine.
+
+    ``rules`` / ``feed`` / ``commissions`` default to the engine's attributes of those names (pass them
+    when the engine keeps them private). ``limits`` replaces every rate limit; without it only the
+    request-weight limit differs from Binance's defaults, set by ``weight_limit``. ``restrictions`` are
+    the key's apiRestrictions fields over SAFE_RESTRICTIONS; they also gate reading and trading.
+    """
 
     def __init__(
         self,
@@ -163,7 +168,6 @@ class LocalExchange:
         """Serve one request (no sockets involved: tests may call it directly)."""
         route = ROUTES.get((req.method, req.path))
         params = Params(req.raw_query, req.raw_body)
-        fault = self.faults.take(req.method, req.path)
         self.faults.delay()
         charge = self.meter.charge(req.ip, route.weight_of(params) if route else 1)
         headers = {"X-MBX-USED-WEIGHT-1M": str(charge.used_weight)}
@@ -171,6 +175,7 @@ class LocalExchange:
             headers["Retry-After"] = str(charge.retry_after)
             status = 418 if charge.verdict is Verdict.BANNED else 429
             return Response(status=status, body={"code": -1003, "msg": charge.message}, headers=headers)
+        fault = self.faults.take(req.method, req.path)  # a refused request leaves armed faults armed
         if fault is not None and not fault.after:
             return _fault_response(fault, headers)
         if route is None:

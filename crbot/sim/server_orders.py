@@ -126,11 +126,11 @@ def new_order(venue: Venue, p: Params) -> Reply:
     return Reply(body=order_json(view, full=True, fills=_fills_of(venue, view)), new_orders=1)
 
 
-def test_order_weight(p: Params) -> int:
+def order_test_weight(p: Params) -> int:
     return 20 if (p.raw("computeCommissionRates") or "").lower() == "true" else 1
 
 
-def test_order(venue: Venue, p: Params) -> Reply:
+def order_test(venue: Venue, p: Params) -> Reply:
     """Validated against the filters, never sent to the engine."""
     symbol = _symbol(venue, p)
     spec = parse_leg(p, symbol, client_id_field="newClientOrderId")

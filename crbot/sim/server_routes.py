@@ -29,7 +29,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v3/order"): Route(handler=orders.get_order, security=USER, weight=4),
     ("POST", "/api/v3/order"): Route(handler=orders.new_order, security=TRADE, new_orders=1),
     ("DELETE", "/api/v3/order"): Route(handler=orders.cancel_order, security=TRADE),
-    ("POST", "/api/v3/order/test"): Route(handler=orders.test_order, security=TRADE, weight=orders.test_order_weight),
+    ("POST", "/api/v3/order/test"): Route(handler=orders.order_test, security=TRADE, weight=orders.order_test_weight),
     ("DELETE", "/api/v3/openOrders"): Route(handler=orders.cancel_open_orders, security=TRADE),
     ("POST", "/api/v3/orderList/oco"): Route(handler=orders.new_oco, security=TRADE, new_orders=2),
     ("POST", "/api/v3/orderList/oto"): Route(handler=orders.new_oto, security=TRADE, new_orders=2),
