@@ -45,12 +45,15 @@ def build_runtime(
 def _paper_broker(settings: Settings, clock: Clock, feed: PriceFeed | None) -> Broker:
     """Paper mode never loads API keys: an in-process exchange on its own SQLite file."""
     from crbot.broker.paper import PaperBroker
-    from crbot.exchange.bundled import load_bundled_rules
+    from crbot.exchange.public import load_rules
     from crbot.market.select import make_feed
     from crbot.sim.engine import MatchingEngine
 
     feed = feed or make_feed(settings)
-    rules = load_bundled_rules()
+    # Binance's public exchangeInfo when reachable, else the bundled snapshot (never with a synthetic feed:
+    # that choice means "offline", so nothing is fetched).
+    rules, rules_label = load_rules("bundled" if settings.price_feed == "synthetic" else "auto")
+    logger.info("paper exchange rules: %s", rules_label)
     commissions = Commissions(maker=settings.fee_rate, taker=settings.fee_rate)
     engine = MatchingEngine(
         db_url=settings.paper_db_url,
@@ -67,4 +70,7 @@ def _paper_broker(settings: Settings, clock: Clock, feed: PriceFeed | None) -> B
 def _binance_broker(settings: Settings, clock: Clock) -> Broker:
     from crbot.broker.binance import BinanceBroker
 
-    return BinanceBroker.from_settings(settings, clock=clock)
+    broker = BinanceBroker.from_settings(settings, clock=clock)
+    if settings.mode is Mode.LIVE:
+        broker.require_safe_key()  # live refuses to start on a key that may withdraw, trade margin, ...
+    return broker

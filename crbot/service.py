@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from crbot.broker.base import Broker
 from crbot.clock import Clock
+from crbot.connection import describe_connection
 from crbot.domain import (
     QUOTE_ASSET,
     ZERO,
@@ -127,6 +128,10 @@ class TradingService:
         prices = {symbol_for(r.asset): r.price for r in rows if r.price is not None}
         symbols = [symbol_for(r.asset) for r in rows if r.asset != QUOTE_ASSET]
         return positions(rows, {s: self.journal.fills(symbol=s) for s in symbols}, prices)
+
+    def connection_info(self) -> dict[str, str]:
+        """The Connection panel: mode, endpoint, ping, clock offset, weight, key audit, commissions."""
+        return describe_connection(self.broker, self.mode)
 
     def open_orders(self) -> list[JournalOrder]:
         return self.journal.orders(open_only=True)
