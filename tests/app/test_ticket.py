@@ -98,3 +98,20 @@ def test_bracket_preview_shows_every_leg_and_the_loss_at_stop(page, runtime) -> 
     at.button(key="ticket_review").click().run()
     at.button(key="ticket_send").click().run()
     assert len(runtime.journal.orders()) == 3  # one OTOCO order list: entry + both exits
+
+
+def test_market_buy_by_usdt_amount_fills_and_shows_as_a_position(page, runtime) -> None:
+    at = page("ticket").run()
+    at.button_group(key="t_type").set_value("MARKET")
+    at.radio(key="t_size_in").set_value("USDT amount")
+    at.run()
+    at.text_input(key="t_amount").input("50").run()
+    assert any("Risk check passed" in t for t in texts(at, "success"))
+    at.button(key="ticket_review").click().run()
+    cid = at.session_state["ticket_pending"]["cid"]
+    at.button(key="ticket_send").click().run()
+
+    assert runtime.journal.get_order(cid).status is OrderStatus.FILLED
+    positions = page("positions").run()
+    assert not positions.exception
+    assert "BTCUSDT" in list(positions.dataframe[0].value["Symbol"])
