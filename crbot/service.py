@@ -32,7 +32,7 @@ from crbot.domain import (
     Side,
     StopReport,
 )
-from crbot.errors import CrbotError, InvalidInput, OutcomeUnknown
+from crbot.errors import CrbotError, InvalidInput, OrderNotFound, OutcomeUnknown
 from crbot.exchange import filters
 from crbot.journal import Journal, JournalOrder, StateRecord
 from crbot.killswitch import KillSwitch
@@ -106,7 +106,7 @@ class TradingService:
 
     def prices(self, symbols: set[str] | None = None) -> dict[str, Decimal]:
         """Last prices for the symbols we trade or hold (a missing price is left out, never zero)."""
-        wanted = symbols or set(self.broker.rules()) & self._interesting_symbols()
+        wanted = symbols if symbols is not None else set(self.broker.rules()) & self._interesting_symbols()
         result = {}
         for symbol in wanted:
             try:
@@ -152,10 +152,11 @@ class TradingService:
     def preview(self, req: OrderRequest) -> Preview:
         """Everything the ticket shows before sending; never raises for bad input."""
         try:
-            norm, last = self._normalise(req, "preview")
+            open_orders = self.broker.open_orders()
+            norm, last = self._normalise(req, "preview", open_orders)
         except CrbotError as exc:
             return Preview(ok=False, error=str(exc))
-        ctx = self._risk_context(norm.entry.symbol, last)
+        ctx = self._risk_context(norm.entry.symbol, last, open_orders)
         denial = check(self._intent(norm, ctx), self.risk_limits(), ctx)
         qty, ref = norm.entry.quantity, norm.reference_price
         loss = gain = loss_pct = None
@@ -190,8 +191,9 @@ class TradingService:
         cid = client_order_id or new_client_order_id()
         if self.journal.has_client_order_id(cid):  # a double click or a rerun: report, never resend
             return self._result(cid, "already sent; showing its current state")
-        norm, last = self._normalise(req, cid)
-        ctx = self._risk_context(norm.entry.symbol, last)
+        open_orders = self.broker.open_orders()
+        norm, last = self._normalise(req, cid, open_orders)
+        ctx = self._risk_context(norm.entry.symbol, last, open_orders)
         denial = check(self._intent(norm, ctx), self.risk_limits(), ctx)
         if denial is not None:
             self.journal.audit(actor=actor, action="order_denied", detail=denial.detail, reason=denial.code)
@@ -210,8 +212,7 @@ class TradingService:
         self._send(order_list or norm.entry)
         if norm.exits is not None and order_list is None:  # MARKET entry: protect what was really bought
             self._protect_after_fill(norm, source=source, actor=actor, expected=last)
-        self.sync(symbols={norm.entry.symbol})
-        return self._result(cid, "sent")
+        return self._result(cid, "sent", legs=bool(norm.exits))
 
     def cancel(self, symbol: str, client_order_id: str, *, actor: str) -> OrderView:
         """Cancel one order (a leg cancels its whole list). Never blocked by the trading state."""
@@ -234,10 +235,26 @@ class TradingService:
 
     # ---- synchronisation --------------------------------------------------------------------------
     def sync(self, symbols: set[str] | None = None) -> None:
-        """Pull statuses and fills of our open orders from the exchange into the journal (idempotent)."""
-        wanted = set(symbols or ()) | {o.symbol for o in self.journal.orders(open_only=True)}
-        for symbol in sorted(wanted):
-            self.journal.apply_exchange_view(self.broker.all_orders(symbol, since=self._since()))
+        """Bring our open orders and their fills up to date from the exchange (idempotent, cheap).
+
+        One open-orders call; each journal order no longer open there is looked up once; fills are fetched
+        only for symbols where something traded. Orders placed outside CRBOT that are open are imported;
+        a full comparison is ``reconcile()``.
+        """
+        on_exchange = {o.client_order_id: o for o in self.broker.open_orders()}
+        views = list(on_exchange.values())
+        touched = set(symbols or ()) | {v.symbol for v in views if v.executed_qty}
+        for order in self.journal.orders(open_only=True):
+            if order.client_order_id in on_exchange or order.is_pending:
+                continue  # still open, or outcome unknown (resolved by reconcile_pending)
+            try:
+                views.append(self.broker.get_order(order.symbol, order.client_order_id))
+            except OrderNotFound:
+                logger.warning("%s is open in the journal but unknown to the exchange", order.client_order_id)
+                continue
+            touched.add(order.symbol)
+        self.journal.apply_exchange_view(views)
+        for symbol in sorted(touched):
             self.journal.record_fills(self.broker.trades(symbol, since=self.journal.last_fill_time(symbol)))
 
     def refresh(self) -> None:
@@ -254,14 +271,14 @@ class TradingService:
     def _since(self) -> datetime:
         return self.clock.now() - timedelta(days=2)
 
-    def _normalise(self, req: OrderRequest, cid: str) -> tuple[Normalised, Decimal]:
+    def _normalise(self, req: OrderRequest, cid: str, open_orders: list[OrderView]) -> tuple[Normalised, Decimal]:
         rules = self.broker.rules().get(req.symbol.upper())
         if rules is None:
             raise InvalidInput(f"unknown symbol {req.symbol!r}", hint="pick one of the exchange's symbols")
         last = self.broker.last_price(rules.symbol)
         norm = normalise(req, rules, last_price=last, fee_rate=self.fee_rate, client_order_id=cid)
         avg = self.broker.avg_price(rules.symbol)
-        open_count = len([o for o in self.broker.open_orders(rules.symbol)])
+        open_count = sum(1 for o in open_orders if o.symbol == rules.symbol)
         specs = norm.as_list.orders if norm.as_list else (norm.entry,)
         for spec in specs:
             filters.validate_order(rules, spec, avg_price=avg, open_orders=open_count, adds=len(specs))
@@ -293,6 +310,9 @@ class TradingService:
         latency = (time.perf_counter() - started) * 1000
         for view in views:
             self.journal.record_ack(view, latency_ms=latency)
+        if any(v.executed_qty for v in views):  # filled at once (MARKET, crossing LIMIT): journal the fills now
+            symbol = views[0].symbol
+            self.journal.record_fills(self.broker.trades(symbol, since=self.journal.last_fill_time(symbol)))
 
     def _protect_after_fill(self, norm: Normalised, *, source: str, actor: str, expected: Decimal) -> None:
         entry = self.broker.get_order(norm.entry.symbol, norm.entry.client_order_id)
@@ -328,10 +348,9 @@ class TradingService:
         """Compare the journal with the exchange (and fix it with ``apply``); every difference is listed."""
         return self.reconciler.run(apply=apply)
 
-    def _result(self, cid: str, message: str) -> PlaceResult:
-        orders = [
-            o for o in self.journal.orders() if o.client_order_id == cid or o.client_order_id.startswith(cid + "-")
-        ]
+    def _result(self, cid: str, message: str, *, legs: bool = True) -> PlaceResult:
+        ids = (cid, f"{cid}-tp", f"{cid}-sl") if legs else (cid,)  # exits are named after the entry
+        orders = [o for o in map(self.journal.get_order, ids) if o is not None]
         return PlaceResult(client_order_id=cid, orders=tuple(orders), message=message)
 
     def _intent(self, norm: Normalised, ctx: RiskContext) -> OrderIntent:
@@ -347,11 +366,10 @@ class TradingService:
             reduces_position=reduces,
         )
 
-    def _risk_context(self, symbol: str, last: Decimal | None) -> RiskContext:
+    def _risk_context(self, symbol: str, last: Decimal | None, open_orders: list[OrderView]) -> RiskContext:
         rows = self.balances()
         base = self.broker.rules()[symbol].base_asset
         held = {symbol_for(r.asset): r.value_usdt for r in rows if r.asset != QUOTE_ASSET}
-        open_orders = self.broker.open_orders()
         open_buys = sum(
             ((o.quantity - o.executed_qty) * (o.price or last or ZERO) for o in open_orders if o.side is Side.BUY),
             ZERO,

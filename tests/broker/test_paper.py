@@ -103,7 +103,6 @@ def test_trades_pages_through_more_fills_than_one_page(
 
 
 def test_the_runtime_builds_a_paper_broker_over_this_engine(request: pytest.FixtureRequest) -> None:
-    pytest.importorskip("crbot.market.select")  # the runtime's feed selection, built by another part
     runtime = request.getfixturevalue("runtime")
     assert isinstance(runtime.broker, PaperBroker)
     assert runtime.broker.name == "paper"
