@@ -21,17 +21,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from crbot.broker.binance_audit import KeyAudit, audit_permissions
-from crbot.broker.binance_codec import (
-    check_client_id,
-    order_list_params,
-    order_params,
-    order_reports,
-    parse_balances,
-    parse_commissions,
-    parse_fill,
-    parse_order,
-    weight_limit,
-)
 from crbot.broker.binance_history import walk
 from crbot.broker.binance_retry import RetryPolicy
 from crbot.broker.binance_status import ConnectionInfo, connection_info
@@ -49,6 +38,16 @@ from crbot.errors import (
     OutcomeUnknown,
 )
 from crbot.exchange import filters
+from crbot.exchange.binance_json import (
+    account_from_json,
+    check_client_id,
+    fill_from_json,
+    order_from_json,
+    order_list_params,
+    order_params,
+    orders_from_json,
+    weight_limit,
+)
 from crbot.exchange.rules import SymbolRules
 
 logger = logging.getLogger(__name__)
@@ -173,23 +172,16 @@ class BinanceBroker:
             self._avg[symbol] = (now, price)
         return price
 
-    def _account(self) -> dict[str, Any]:
-        raw = self._t.call("the account query", lambda c: c.get_account(), idempotent=True)
-        with self._lock:
-            self._commissions = parse_commissions(raw)
-        return raw
-
     def account(self) -> AccountInfo:
-        raw = self._account()
-        return AccountInfo(
-            balances=tuple(parse_balances(raw)),
-            commissions=parse_commissions(raw),
-            can_trade=bool(raw.get("canTrade", True)),
-            permissions=tuple(raw.get("permissions") or ()),
-        )
+        """Non-zero balances by asset, commission rates (remembered for the Connection panel), rights."""
+        raw = self._t.call("the account query", lambda c: c.get_account(), idempotent=True)
+        info = account_from_json(raw, omit_zero=True)
+        with self._lock:
+            self._commissions = info.commissions
+        return info
 
     def balances(self) -> list[Balance]:
-        return parse_balances(self._account())
+        return list(self.account().balances)
 
     # -- orders --------------------------------------------------------------------------------
     def submit(self, spec: OrderSpec) -> OrderView:
@@ -200,7 +192,7 @@ class BinanceBroker:
             what,
             spec.client_order_id,
             send=lambda c: c.create_order(**params),
-            parse=lambda raw: parse_order(raw, now=self._clock.now()),
+            parse=lambda raw: order_from_json(raw, spec=spec, default_time=self._clock.now()),
             lookup=lambda: self.get_order(spec.symbol, spec.client_order_id),
         )
         logger.info("%s accepted: %s order id %d", what, view.status, view.order_id)
@@ -228,7 +220,7 @@ class BinanceBroker:
         return views
 
     def _list_views(self, spec: OrderListSpec, raw: Any) -> list[OrderView]:
-        by_id = {v.client_order_id: v for v in (parse_order(r, now=self._clock.now()) for r in order_reports(raw))}
+        by_id = {v.client_order_id: v for v in orders_from_json(raw, default_time=self._clock.now())}
         if all(o.client_order_id in by_id for o in spec.orders):
             return [by_id[o.client_order_id] for o in spec.orders]
         return [self.get_order(spec.symbol, o.client_order_id) for o in spec.orders]  # an ACK-only answer
@@ -302,7 +294,7 @@ class BinanceBroker:
             if view.status is not OrderStatus.CANCELED:
                 raise
             return view
-        views = [parse_order(r, now=self._clock.now()) for r in order_reports(raw)]
+        views = orders_from_json(raw, default_time=self._clock.now())
         view = next((v for v in views if v.client_order_id == client_order_id), None)
         view = view or self.get_order(symbol, client_order_id)
         logger.info("canceled %s %s: %s", symbol, client_order_id, view.status)
@@ -317,7 +309,7 @@ class BinanceBroker:
             )
         except OrderNotFound:  # -2011 "Unknown order sent.": nothing was open
             return []
-        views = [parse_order(r, now=self._clock.now()) for r in order_reports(raw)]
+        views = orders_from_json(raw, default_time=self._clock.now())
         logger.info("canceled %d open order(s) on %s", len(views), symbol)
         return views
 
@@ -327,7 +319,7 @@ class BinanceBroker:
             lambda c: c.get_order(symbol=symbol, origClientOrderId=client_order_id),
             idempotent=True,
         )
-        return parse_order(raw, now=self._clock.now())
+        return order_from_json(raw, default_time=self._clock.now())
 
     def open_orders(self, symbol: str | None = None) -> list[OrderView]:
         params = {"symbol": symbol} if symbol else {}
@@ -336,21 +328,22 @@ class BinanceBroker:
             lambda c: c.get_open_orders(**params),
             idempotent=True,
         )
-        return [parse_order(r, now=self._clock.now()) for r in raw]
+        return orders_from_json(raw, default_time=self._clock.now())
 
     def all_orders(self, symbol: str, since: datetime | None = None) -> list[OrderView]:
         rows = walk(
             self._t, f"the {symbol} order history", lambda c, p: c.get_all_orders(symbol=symbol, **p),
             cursor="orderId", key="orderId", since=since,
         )  # fmt: skip
-        return sorted((parse_order(r, now=self._clock.now()) for r in rows), key=lambda v: (v.time, v.order_id))
+        now = self._clock.now()
+        return sorted((order_from_json(r, default_time=now) for r in rows), key=lambda v: (v.time, v.order_id))
 
     def trades(self, symbol: str, since: datetime | None = None) -> list[Fill]:
         rows = walk(
             self._t, f"the {symbol} trade history", lambda c, p: c.get_my_trades(symbol=symbol, **p),
             cursor="fromId", key="id", since=since,
         )  # fmt: skip
-        return sorted((parse_fill(r) for r in rows), key=lambda f: (f.time, f.trade_id))
+        return sorted((fill_from_json(r) for r in rows), key=lambda f: (f.time, f.trade_id))
 
     # -- key audit and the Connection panel ----------------------------------------------------
     def audit_key(self) -> KeyAudit:

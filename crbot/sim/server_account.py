@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from crbot.clock import from_ms
 from crbot.errors import ExchangeRejected, OrderNotFound
-from crbot.sim.codec import account_json, fill_json, order_list_json, order_query_json
+from crbot.exchange.binance_json import account_json, fill_json, order_list_json, order_query_json
 from crbot.sim.server_params import Params
 from crbot.sim.server_venue import Reply, Venue
 from crbot.sim.views import OrderListView

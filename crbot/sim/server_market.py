@@ -13,7 +13,7 @@ from decimal import Decimal
 from crbot.clock import from_ms, to_ms
 from crbot.domain import Bar
 from crbot.errors import CrbotError, ExchangeRejected
-from crbot.sim.codec import dec
+from crbot.exchange.binance_json import dec
 from crbot.sim.server_params import Params
 from crbot.sim.server_venue import Reply, Venue
 

@@ -13,14 +13,14 @@ from datetime import timedelta
 
 from crbot.domain import Fill, OrderListSpec, OrderSpec, OrderStatus, OrderType, OrderView, Side
 from crbot.errors import ExchangeRejected, OrderNotFound
-from crbot.exchange.filters import validate_order
-from crbot.sim.codec import (
+from crbot.exchange.binance_json import (
     order_ack_json,
     order_cancel_json,
     order_json,
     order_list_json,
     order_query_json,
 )
+from crbot.exchange.filters import validate_order
 from crbot.sim.server_account import find_list
 from crbot.sim.server_market import average_price
 from crbot.sim.server_params import Params, missing

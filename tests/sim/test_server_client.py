@@ -7,7 +7,13 @@ from decimal import Decimal
 
 from binance.client import Client
 
-from crbot.sim.codec import account_from_json, fill_from_json, fills_from_order_json, order_from_json, orders_from_json
+from crbot.exchange.binance_json import (
+    account_from_json,
+    fill_from_json,
+    fills_from_order_json,
+    order_from_json,
+    orders_from_json,
+)
 from tests.sim.test_server_kit import BTC, Sim, client, order_count, sim
 
 D = Decimal

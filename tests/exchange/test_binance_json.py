@@ -1,4 +1,4 @@
-"""The Binance JSON codec: the shapes of rest-api.md in and out, Decimal all the way."""
+"""The Binance JSON codec, orders and order lists: the shapes of rest-api.md in and out, Decimal all the way."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ import pytest
 from crbot.clock import to_ms
 from crbot.domain import (
     ZERO,
-    Balance,
-    Commissions,
     Fill,
     OrderSpec,
     OrderStatus,
@@ -21,13 +19,8 @@ from crbot.domain import (
     Side,
 )
 from crbot.errors import InvalidInput
-from crbot.sim.codec import (
-    account_from_json,
-    account_json,
-    balances_from_json,
+from crbot.exchange.binance_json import (
     dec,
-    fill_from_json,
-    fill_json,
     fills_from_order_json,
     order_ack_json,
     order_cancel_json,
@@ -289,41 +282,38 @@ def test_cancel_all_mixes_orders_and_order_lists_and_all_come_back_as_orders() -
     assert order_list_from_json(payload[1]).status is ListStatusType.ALL_DONE
 
 
-def test_trades_round_trip_and_the_side_comes_from_is_buyer() -> None:
-    f = fill()
-    data = fill_json(f, order_list_id=3)
-    assert data["isBuyer"] is True and data["orderListId"] == 3 and data["quoteQty"] == "49.99000000"
-    assert fill_from_json(data) == f
-    doc = {
-        "symbol": "BNBBTC",
-        "id": 28457,
-        "orderId": 100234,
-        "orderListId": -1,
-        "price": "4.00000100",
-        "qty": "12.00000000",
-        "quoteQty": "48.000012",
-        "commission": "10.10000000",
-        "commissionAsset": "BNB",
-        "time": 1499865549590,
-        "isBuyer": False,
-        "isMaker": False,
-        "isBestMatch": True,
-    }
-    got = fill_from_json(doc)
-    assert got.side is Side.SELL and got.quote_qty == D("48.000012") and got.commission == D("10.1")
+def test_a_partial_fill_query_gives_the_average_price_and_a_missing_time_the_default() -> None:
+    partial = {**DOC_QUERY, "status": "PARTIALLY_FILLED", "executedQty": "0.4", "cummulativeQuoteQty": "0.0396"}
+    got = order_from_json(partial)
+    assert got.status is OrderStatus.PARTIALLY_FILLED and got.avg_price == D("0.099")
+    timeless = {k: v for k, v in DOC_RESULT.items() if k not in ("transactTime", "workingTime")}
+    with pytest.raises(InvalidInput, match="lacks 'time'"):
+        order_from_json(timeless)
+    assert (
+        order_from_json(timeless, default_time=T0).time == order_from_json(timeless, default_time=T0).update_time == T0
+    )
 
 
-def test_the_account_round_trips_balances_commissions_and_rights() -> None:
-    balances = [Balance(asset="BTC", free=D("0.5"), locked=D("0.1")), Balance(asset="ETH", free=ZERO, locked=ZERO)]
-    fees = Commissions(maker=D("0.001"), taker=D("0.00075"))
-    data = account_json(balances, fees, update_time=T0, can_trade=False)
-    assert data["makerCommission"] == 10 and data["commissionRates"]["taker"] == "0.00075000"
-    info = account_from_json(data)
-    assert info.balances == tuple(balances) and info.commissions == fees
-    assert info.can_trade is False and info.permissions == ("SPOT",)
-    assert [b.asset for b in balances_from_json(account_json(balances, fees, update_time=T0, omit_zero=True))] == [
-        "BTC"
-    ]
-    legacy = account_from_json({"makerCommission": 15, "takerCommission": 15, "balances": []})
-    assert legacy.commissions == Commissions(maker=D("0.0015"), taker=D("0.0015"))
-    assert legacy.can_trade is False  # absent means no: never assume a right
+def test_malformed_answers_are_invalid_input_never_a_key_error() -> None:
+    for field in ("orderId", "symbol", "side", "origQty"):
+        with pytest.raises(InvalidInput, match=f"lacks '{field}'"):
+            order_from_json({k: v for k, v in DOC_QUERY.items() if k != field})
+    with pytest.raises(InvalidInput, match="not a time"):
+        order_from_json({**DOC_QUERY, "time": "yesterday"})
+    with pytest.raises(InvalidInput, match="side"):
+        order_from_json({**DOC_QUERY, "side": "HOLD"})
+
+
+def test_orders_from_json_takes_one_answer_or_many_and_leaves_acks_out() -> None:
+    canceled = order_cancel_json(view(status=OrderStatus.CANCELED), cancel_client_order_id="k")
+    assert [o.client_order_id for o in orders_from_json(canceled)] == ["c1"]  # one cancel answer, not a list
+    ack = order_ack_json(view(order_id=8, client_order_id="c2"))
+    assert [o.order_id for o in orders_from_json([DOC_QUERY, ack])] == [1]
+    legs = otoco_legs()
+    placed = order_list_json(lst(*legs), reports="ack")
+    assert order_list_from_json(placed).orders == ()  # an ACK says nothing of the legs' states
+    assert order_list_legs(placed) == [(10, "w"), (11, "tp"), (12, "sl")]
+    assert orders_from_json(order_list_json(lst(*legs), reports="result")) == list(legs)
+    timeless = {k: v for k, v in DOC_QUERY.items() if k not in ("time", "updateTime", "workingTime")}
+    bare = {"orderListId": 3, "contingencyType": "OCO", "orderReports": [timeless]}
+    assert orders_from_json([bare], default_time=T1)[0].time == T1  # a terse answer still gives its orders

@@ -1,27 +1,15 @@
-"""Request parameters as Binance wants them; every answer shape read back into domain values."""
+"""Request parameters as Binance wants them: plain decimals, GTC where it applies, list legs named above/below."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from crbot.broker.binance_codec import (
-    order_list_params,
-    order_params,
-    order_reports,
-    parse_balances,
-    parse_commissions,
-    parse_fill,
-    parse_order,
-    weight_limit,
-)
-from crbot.clock import from_ms
-from crbot.domain import OrderListSpec, OrderSpec, OrderStatus, OrderType, Side
-from crbot.errors import ExchangeRejected, InvalidInput
+from crbot.domain import OrderListSpec, OrderSpec, OrderType, Side
+from crbot.errors import InvalidInput
+from crbot.exchange.binance_json import order_list_params, order_params, plain
 
-NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 D = Decimal
 
 
@@ -151,120 +139,18 @@ def test_impossible_lists_are_refused() -> None:
     sl = spec("sl", Side.SELL, OrderType.STOP_LOSS_LIMIT, qty="0.002", price="47900", stop="48000")
     with pytest.raises(InvalidInput):  # quantities differ
         order_list_params(OrderListSpec(list_client_id="L", symbol="BTCUSDT", working=None, pending=(tp, sl)))
+    eth = OrderSpec(
+        client_order_id="sl", symbol="ETHUSDT", side=Side.SELL, type=OrderType.STOP_LOSS_LIMIT,
+        quantity=D("0.001"), price=D("2900"), stop_price=D("2950"),
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match="mixes symbols"):
+        order_list_params(OrderListSpec(list_client_id="L", symbol="BTCUSDT", working=None, pending=(tp, eth)))
+    with pytest.raises(InvalidInput, match="not valid for Binance"):  # the list's own id is checked too
+        order_list_params(OrderListSpec(list_client_id="L 1", symbol="BTCUSDT", working=None, pending=(sl, tp)))
 
 
-QUERY = {
-    "symbol": "BTCUSDT",
-    "orderId": 12,
-    "orderListId": -1,
-    "clientOrderId": "c-1",
-    "price": "50000.00000000",
-    "origQty": "0.00100000",
-    "executedQty": "0.00050000",
-    "cummulativeQuoteQty": "25.00000000",
-    "status": "PARTIALLY_FILLED",
-    "timeInForce": "GTC",
-    "type": "LIMIT",
-    "side": "BUY",
-    "stopPrice": "0.00000000",
-    "time": 1767614400000,
-    "updateTime": 1767614460000,
-    "isWorking": True,
-}
-
-
-def test_query_answer() -> None:
-    view = parse_order(QUERY, now=NOW)
-    assert view.client_order_id == "c-1" and view.order_id == 12 and view.status is OrderStatus.PARTIALLY_FILLED
-    assert view.price == D("50000") and view.stop_price is None
-    assert view.executed_qty == D("0.0005") and view.avg_price == D("50000")
-    assert view.time == from_ms(1767614400000) and view.update_time == from_ms(1767614460000)
-
-
-def test_cancel_answer_keeps_the_original_client_id() -> None:
-    raw = QUERY | {
-        "origClientOrderId": "c-1",
-        "clientOrderId": "cancel-xyz",
-        "status": "CANCELED",
-        "transactTime": 1767614500000,
-    }
-    del raw["time"], raw["updateTime"]
-    view = parse_order(raw, now=NOW)
-    assert view.client_order_id == "c-1" and view.status is OrderStatus.CANCELED
-    assert view.time == view.update_time == from_ms(1767614500000)
-
-
-def test_market_answer_without_times_uses_now() -> None:
-    raw = {k: v for k, v in QUERY.items() if k not in ("time", "updateTime")} | {
-        "type": "MARKET",
-        "price": "0.00000000",
-    }
-    view = parse_order(raw, now=NOW)
-    assert view.price is None and view.time == NOW
-
-
-def test_order_types_crbot_does_not_handle_are_reported_not_hidden() -> None:
-    with pytest.raises(ExchangeRejected, match="STOP_LOSS"):
-        parse_order(QUERY | {"type": "STOP_LOSS"}, now=NOW)
-
-
-def test_reports_from_mixed_cancel_all_answer() -> None:
-    single = QUERY | {"status": "CANCELED"}
-    listed = {"orderListId": 3, "contingencyType": "OCO", "orders": [], "orderReports": [QUERY | {"orderId": 13}]}
-    assert [r["orderId"] for r in order_reports([single, listed])] == [12, 13]
-    assert [r["orderId"] for r in order_reports(single)] == [12]
-
-
-def test_fill() -> None:
-    fill = parse_fill(
-        {
-            "symbol": "BTCUSDT",
-            "id": 28457,
-            "orderId": 12,
-            "orderListId": -1,
-            "price": "50000.00",
-            "qty": "0.001",
-            "quoteQty": "50.00",
-            "commission": "0.000001",
-            "commissionAsset": "BTC",
-            "time": 1767614400000,
-            "isBuyer": True,
-            "isMaker": False,
-            "isBestMatch": True,
-        }
-    )
-    assert (fill.trade_id, fill.order_id, fill.side, fill.is_maker) == (28457, 12, Side.BUY, False)
-    assert fill.quote_qty == D("50.00") and fill.commission == D("0.000001") and fill.commission_asset == "BTC"
-
-
-ACCOUNT = {
-    "makerCommission": 10,
-    "takerCommission": 10,
-    "commissionRates": {"maker": "0.00075000", "taker": "0.00100000", "buyer": "0", "seller": "0"},
-    "canTrade": True,
-    "balances": [
-        {"asset": "USDT", "free": "100.5", "locked": "0"},
-        {"asset": "ETH", "free": "0.00000000", "locked": "0.00000000"},
-        {"asset": "BTC", "free": "0", "locked": "0.001"},
-    ],
-    "permissions": ["SPOT"],
-}
-
-
-def test_balances_and_commissions() -> None:
-    assert [(b.asset, b.total) for b in parse_balances(ACCOUNT)] == [("BTC", D("0.001")), ("USDT", D("100.5"))]
-    rates = parse_commissions(ACCOUNT)
-    assert (rates.maker, rates.taker) == (D("0.00075"), D("0.001"))
-    legacy = parse_commissions({"makerCommission": 10, "takerCommission": 15})
-    assert (legacy.maker, legacy.taker) == (D("0.001"), D("0.0015"))
-
-
-def test_weight_limit_from_exchange_info() -> None:
-    info = {
-        "rateLimits": [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
-            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
-        ]
-    }
-    assert weight_limit(info) == 6000
-    assert weight_limit({}) is None
+def test_plain_never_writes_an_exponent_and_never_rounds() -> None:
+    assert plain(D("1E-8")) == "0.00000001"
+    assert plain(D("5.00E+4")) == "50000"
+    assert plain(D("0.000000001")) == "0.000000001"
+    assert plain(D("49000.10")) == "49000.10"

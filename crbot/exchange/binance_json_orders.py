@@ -1,31 +1,18 @@
-"""Binance spot JSON <-> crbot.domain values.
+"""Binance JSON <-> single orders: the new-order ACK / RESULT / FULL, query and cancel shapes.
 
-The ``*_json`` side builds the response shapes of rest-api.md (the local exchange serves them); the
-``*_from_json`` side reads every shape Binance returns for orders, trades and accounts (the Binance
-connector uses it), tolerant of absent optional fields, numbers sent as numbers, and the API's own
-spelling (``cummulativeQuoteQty``).
-
-Decimals go out as Binance writes them, fixed-point with 8 places ("0.00100000"), more only when the
-value needs them; they come back in through ``Decimal(str(x))``, never through float arithmetic.
+See crbot.exchange.binance_json for the conventions; order lists are in binance_json_lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from crbot.clock import to_ms
-from crbot.domain import ZERO, Fill, OrderSpec, OrderStatus, OrderType, OrderView
-from crbot.sim.codec_account import (
-    account_from_json,
-    account_json,
-    balances_from_json,
-    fill_from_json,
-    fill_json,
-)
-from crbot.sim.codec_fields import (
-    PLACES,
+from crbot.domain import ZERO, Fill, OrderSpec, OrderStatus, OrderView
+from crbot.exchange.binance_json_fields import (
+    WITH_STOP,
     Json,
     dec,
     malformed,
@@ -37,31 +24,8 @@ from crbot.sim.codec_fields import (
     side_of,
     status_of,
 )
-from crbot.sim.views import ListKind, ListOrderStatus, ListStatusType, OrderListView
-
-__all__ = [
-    "PLACES",
-    "account_from_json",
-    "account_json",
-    "balances_from_json",
-    "dec",
-    "fill_from_json",
-    "fill_json",
-    "fills_from_order_json",
-    "order_ack_json",
-    "order_cancel_json",
-    "order_fill_json",
-    "order_from_json",
-    "order_json",
-    "order_list_from_json",
-    "order_list_json",
-    "order_list_legs",
-    "order_query_json",
-    "orders_from_json",
-]
 
 STP_MODE = "EXPIRE_MAKER"  # what SymbolRules.to_exchange_info announces as the default
-_STOP_TYPES = {OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -148,14 +112,14 @@ def _order_body(view: OrderView) -> Json:
         "type": view.type.value,
         "side": view.side.value,
     }
-    if view.type in _STOP_TYPES or view.stop_price is not None:
+    if view.type in WITH_STOP or view.stop_price is not None:
         body["stopPrice"] = dec(view.stop_price)
     return body
 
 
 def _is_working(view: OrderView) -> bool:
     # A stop order rests outside the book until its stop price trades; a pending leg waits for its trigger.
-    return view.status is not OrderStatus.PENDING_NEW and view.type not in _STOP_TYPES
+    return view.status is not OrderStatus.PENDING_NEW and view.type not in WITH_STOP
 
 
 def _working_time(view: OrderView) -> int:
@@ -163,82 +127,12 @@ def _working_time(view: OrderView) -> int:
 
 
 # --------------------------------------------------------------------------------------------------
-# order lists -> JSON
+# JSON -> orders (read by the Binance connector)
 
 
-def order_list_json(
-    view: OrderListView,
-    *,
-    reports: str | None = "result",
-    cancel_client_order_id: str = "",
-    fills: Mapping[int, Sequence[Fill]] | None = None,
-    reported: Sequence[OrderView] | None = None,
-) -> Json:
-    """An order list response. ``reports`` shapes ``orderReports``: None (queries and ``openOrderList``
-    carry none), "ack", "result", "full" (``fills`` by order id) or "cancel". ``reported`` narrows the
-    reports to some legs (a cancel reports the legs it canceled, not an entry that had filled)."""
-    data: Json = {
-        "orderListId": view.order_list_id,
-        "contingencyType": view.contingency_type,
-        "listStatusType": view.status.value,
-        "listOrderStatus": view.order_status.value,
-        "listClientOrderId": view.list_client_id,
-        "transactionTime": to_ms(view.update_time),
-        "symbol": view.symbol,
-        "orders": [_leg_json(o) for o in view.orders],
-    }
-    legs = view.orders if reported is None else reported
-    if reports == "ack":
-        data["orderReports"] = [order_ack_json(o) for o in legs]
-    elif reports == "result":
-        data["orderReports"] = [order_json(o) for o in legs]
-    elif reports == "full":
-        data["orderReports"] = [order_json(o, full=True, fills=(fills or {}).get(o.order_id, ())) for o in legs]
-    elif reports == "cancel":
-        data["orderReports"] = [order_cancel_json(o, cancel_client_order_id=cancel_client_order_id) for o in legs]
-    return data
-
-
-def _leg_json(view: OrderView) -> Json:
-    return {"symbol": view.symbol, "orderId": view.order_id, "clientOrderId": view.client_order_id}
-
-
-def order_list_from_json(data: Mapping[str, Any]) -> OrderListView:
-    """Any order list response: placement, cancel, query, ``openOrderList`` items.
-
-    ``orders`` holds the ``orderReports`` (placement and cancel responses); queries carry none, so it
-    is empty for them: ``order_list_legs`` gives their (orderId, clientOrderId) pairs instead.
-    """
-    what = f"order list {data.get('orderListId', '?')}"
-    when = ms_time(data, "transactionTime", "transactTime")
-    if when is None:
-        raise malformed(what, "transactionTime")
-    legs = order_list_legs(data)
-    if data.get("contingencyType", "OCO") == "OCO":
-        kind = ListKind.OCO
-    else:  # Binance reports an OTOCO as "OTO": its three legs tell them apart
-        kind = ListKind.OTOCO if len(legs) == 3 else ListKind.OTO
-    done = data.get("listStatusType") == "ALL_DONE" or data.get("listOrderStatus") in ("ALL_DONE", "REJECT")
-    return OrderListView(
-        order_list_id=int(need(data, "orderListId", what)),
-        list_client_id=str(data.get("listClientOrderId", "")),
-        symbol=str(need(data, "symbol", what)),
-        kind=kind,
-        status=ListStatusType.ALL_DONE if done else ListStatusType.EXEC_STARTED,
-        order_status=ListOrderStatus.ALL_DONE if done else ListOrderStatus.EXECUTING,
-        time=when,
-        update_time=when,
-        orders=tuple(order_from_json(r, default_time=when) for r in data.get("orderReports") or ()),
-    )
-
-
-def order_list_legs(data: Mapping[str, Any]) -> list[tuple[int, str]]:
-    """(orderId, clientOrderId) of every leg of an order list response."""
-    return [(int(o["orderId"]), str(o.get("clientOrderId", ""))) for o in data.get("orders") or ()]
-
-
-# --------------------------------------------------------------------------------------------------
-# JSON -> orders (used by the Binance connector)
+def is_order_report(data: Mapping[str, Any]) -> bool:
+    """An item that says what state an order is in; an ACK (no status) only says it was accepted."""
+    return "orderId" in data and data.get("status") not in (None, "")
 
 
 def order_from_json(
@@ -292,22 +186,6 @@ def order_from_json(
         time=created,
         update_time=updated,
     )
-
-
-def orders_from_json(payload: Iterable[Mapping[str, Any]]) -> list[OrderView]:
-    """A list of orders, where order lists may appear among them (``DELETE /api/v3/openOrders``):
-    each order list contributes its ``orderReports``."""
-    views: list[OrderView] = []
-    for item in payload:
-        if "orderReports" in item:
-            views.extend(order_list_from_json(item).orders)
-        elif "orderId" in item:
-            views.append(order_from_json(item))
-    return views
-
-
-# --------------------------------------------------------------------------------------------------
-# trades of a FULL response
 
 
 def fills_from_order_json(data: Mapping[str, Any], *, spec: OrderSpec | None = None) -> list[Fill]:

@@ -1,4 +1,9 @@
-"""Field-level helpers of the Binance JSON codec: Decimal formatting, tolerant typed reads."""
+"""Field-level helpers of the Binance JSON codec: Decimal formatting both ways, tolerant typed reads.
+
+Two ways to write a Decimal, because Binance itself uses two: its responses carry fixed-point with 8
+places (``dec``), while a request parameter is the plain ``format(d, "f")`` text (``plain``): never
+``str(d)``, which may give ``1E-8`` and Binance answers -1100 to that.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,11 @@ logger = logging.getLogger(__name__)
 PLACES = 8
 Json = dict[str, Any]
 
+# Which order types carry which fields (rest-api.md "Other info" under POST /api/v3/order).
+WITH_TIF = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
+WITH_STOP = frozenset({OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
+WITH_PRICE = WITH_TIF | {OrderType.LIMIT_MAKER}
+
 
 def dec(value: Decimal | None, places: int = PLACES) -> str:
     """A Decimal the way Binance writes it: ``Decimal("0.001")`` -> ``"0.00100000"``; None -> zero."""
@@ -25,6 +35,11 @@ def dec(value: Decimal | None, places: int = PLACES) -> str:
     if isinstance(exponent, int) and -exponent > places:
         return format(value.normalize(), "f")  # never round money away
     return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+
+
+def plain(value: Decimal) -> str:
+    """A request parameter: ``Decimal("1E-5")`` -> ``"0.00001"`` (never exponent notation)."""
+    return format(value, "f")
 
 
 def malformed(what: str, field: str) -> InvalidInput:
@@ -42,6 +57,7 @@ def need(data: Mapping[str, Any], key: str, what: str) -> Any:
 
 
 def opt_dec(data: Mapping[str, Any], *keys: str) -> Decimal | None:
+    """The first of ``keys`` present, as a Decimal (numbers sent as JSON numbers go through ``str``)."""
     for key in keys:
         value = data.get(key)
         if value is None or value == "":
@@ -67,14 +83,21 @@ def req_dec(data: Mapping[str, Any], key: str, what: str) -> Decimal:
 
 
 def ms_time(data: Mapping[str, Any], *keys: str) -> datetime | None:
+    """The first of ``keys`` holding a positive time, in milliseconds (or microseconds, which an API key
+    may ask for with ``X-MBX-TIME-UNIT``)."""
     for key in keys:
         value = data.get(key)
-        if value is None or value == "":
+        if value is None or value == "" or isinstance(value, bool):
             continue
-        ms = int(value)
+        try:
+            ms = int(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                f"exchange sent {key}={value!r}, which is not a time", hint="report this response; it was not applied"
+            ) from None
         if ms <= 0:  # workingTime -1: "not working yet"
             continue
-        return from_ms(ms // 1000 if ms >= 10**14 else ms)  # microsecond time unit
+        return from_ms(ms // 1000 if ms >= 10**14 else ms)
     return None
 
 

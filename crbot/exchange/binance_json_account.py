@@ -1,4 +1,7 @@
-"""Binance JSON <-> trades and account values (``myTrades``, ``account``); see crbot.sim.codec."""
+"""Binance JSON <-> trades, account and exchangeInfo values (``myTrades``, ``account``, ``rateLimits``).
+
+See crbot.exchange.binance_json for the conventions (8-place decimals out, ``Decimal(str(x))`` in).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 
 from crbot.clock import to_ms
 from crbot.domain import ZERO, AccountInfo, Balance, Commissions, Fill, Side
-from crbot.sim.codec_fields import Json, as_bool, dec, malformed, ms_time, need, opt_dec, req_dec
+from crbot.exchange.binance_json_fields import Json, as_bool, dec, malformed, ms_time, need, opt_dec, req_dec
 
 
 def fill_json(fill: Fill, *, order_list_id: int = -1) -> Json:
@@ -91,36 +94,50 @@ def account_json(
     }
 
 
-def balances_from_json(account: Mapping[str, Any]) -> list[Balance]:
-    """The ``balances`` of an account response (zero balances included)."""
+def balances_from_json(account: Mapping[str, Any], *, omit_zero: bool = False) -> list[Balance]:
+    """The ``balances`` of an account response, by asset name; ``omit_zero`` drops empty ones (a real
+    account lists hundreds of assets at zero)."""
     out = []
     for item in account.get("balances") or ():
         what = f"balance {item.get('asset', '?')}"
-        out.append(
-            Balance(
-                asset=str(need(item, "asset", what)),
-                free=req_dec(item, "free", what),
-                locked=opt_dec(item, "locked") or ZERO,
-            )
+        balance = Balance(
+            asset=str(need(item, "asset", what)),
+            free=req_dec(item, "free", what),
+            locked=opt_dec(item, "locked") or ZERO,
         )
-    return out
+        if not (omit_zero and balance.total == 0):
+            out.append(balance)
+    return sorted(out, key=lambda b: b.asset)
 
 
-def account_from_json(account: Mapping[str, Any]) -> AccountInfo:
-    """Balances, commission rates (``commissionRates``, else the legacy basis-point integers) and rights."""
+def commissions_from_json(account: Mapping[str, Any]) -> Commissions:
+    """``commissionRates`` (fractions as text), else the legacy basis-point integers ``makerCommission``."""
     rates = account.get("commissionRates") or {}
     if "maker" in rates:
-        commissions = Commissions(
+        return Commissions(
             maker=req_dec(rates, "maker", "commissionRates"), taker=req_dec(rates, "taker", "commissionRates")
         )
-    else:
-        commissions = Commissions(
-            maker=Decimal(str(account.get("makerCommission", 0))) / 10000,
-            taker=Decimal(str(account.get("takerCommission", 0))) / 10000,
-        )
+    bps = Decimal(10000)
+    return Commissions(
+        maker=(opt_dec(account, "makerCommission") or ZERO) / bps,
+        taker=(opt_dec(account, "takerCommission") or ZERO) / bps,
+    )
+
+
+def account_from_json(account: Mapping[str, Any], *, omit_zero: bool = False) -> AccountInfo:
+    """Balances, commission rates and rights of ``GET /api/v3/account``."""
     return AccountInfo(
-        balances=tuple(balances_from_json(account)),
-        commissions=commissions,
+        balances=tuple(balances_from_json(account, omit_zero=omit_zero)),
+        commissions=commissions_from_json(account),
         can_trade=as_bool(account.get("canTrade", False)),  # missing means no: never assume a right
         permissions=tuple(str(p) for p in account.get("permissions") or ()),
     )
+
+
+def weight_limit(exchange_info: Mapping[str, Any]) -> int | None:
+    """The REQUEST_WEIGHT limit per 1 minute from exchangeInfo's ``rateLimits``."""
+    for limit in exchange_info.get("rateLimits") or ():
+        one_minute = limit.get("interval") == "MINUTE" and int(limit.get("intervalNum", 1)) == 1
+        if limit.get("rateLimitType") == "REQUEST_WEIGHT" and one_minute:
+            return int(limit["limit"])
+    return None
