@@ -11,6 +11,7 @@ Cancels and queries never pass the risk manager and are never blocked by the tra
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -83,6 +84,7 @@ class TradingService:
         self.killswitch = KillSwitch(broker=broker, journal=journal, clock=clock, mode=mode)
         self.reconciler = Reconciler(broker=broker, journal=journal, clock=clock)
         self._last_snapshot: datetime | None = None
+        self._snapshot_lock = threading.Lock()  # one service serves every dashboard session
 
     # ---- read side -------------------------------------------------------------------------------
     new_client_order_id = staticmethod(new_client_order_id)
@@ -261,11 +263,13 @@ class TradingService:
         """Called by the dashboard's fragments and the CLI: sync, then an equity point now and then."""
         self.sync()
         now = self.clock.now()
-        if self._last_snapshot is None or now - self._last_snapshot >= EQUITY_SNAPSHOT_EVERY:
-            value = self.equity()
-            if value is not None:
-                self.journal.snapshot_equity(value, at=now)
-                self._last_snapshot = now
+        with self._snapshot_lock:
+            if self._last_snapshot is not None and now - self._last_snapshot < EQUITY_SNAPSHOT_EVERY:
+                return
+            self._last_snapshot = now
+        value = self.equity()
+        if value is not None:
+            self.journal.snapshot_equity(value, at=now)
 
     # ---- internals --------------------------------------------------------------------------------
     def _since(self) -> datetime:
