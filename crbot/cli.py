@@ -91,13 +91,67 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def _human(value: Any, indent: str = "") -> str:
+# Columns shown for lists of records in human output (--json always has every field).
+_COLUMNS = (
+    "client_order_id",
+    "symbol",
+    "side",
+    "type",
+    "status",
+    "quantity",
+    "executed_qty",
+    "price",
+    "stop_price",
+    "asset",
+    "free",
+    "locked",
+    "value_usdt",
+    "avg_entry",
+    "market_price",
+    "unrealized_pnl",
+    "key",
+    "label",
+    "value",
+    "target",
+    "ok",
+    "reason",
+)
+
+
+def _human(value: Any) -> str:
     data = to_jsonable(value)
     if isinstance(data, list):
-        return "\n".join(_human(v, indent) for v in data) or f"{indent}(none)"
+        return _table(data) if data and all(isinstance(v, dict) for v in data) else "\n".join(map(str, data))
     if isinstance(data, dict):
-        return "\n".join(f"{indent}{k}: {v}" for k, v in data.items() if v not in (None, "", [], {}))
-    return f"{indent}{data}"
+        lines = []
+        for key, item in data.items():
+            if item in (None, "", [], {}):
+                continue
+            if isinstance(item, list) and item and isinstance(item[0], dict):
+                lines.append(f"{key}:\n{_table(item, indent='  ')}")
+            else:
+                lines.append(f"{key}: {', '.join(map(str, item)) if isinstance(item, list) else item}")
+        return "\n".join(lines)
+    return str(data)
+
+
+def _short(value: Any) -> str:
+    """Human output shows at most 8 decimals (JSON output stays exact)."""
+    if value is None:
+        return ""
+    text = str(value)
+    whole, dot, frac = text.partition(".")
+    if dot and len(frac) > 8 and whole.lstrip("-").isdigit() and frac.isdigit():
+        return format(Decimal(text).quantize(Decimal("1e-8")).normalize(), "f")
+    return text
+
+
+def _table(rows: list[dict[str, Any]], indent: str = "") -> str:
+    columns = [c for c in _COLUMNS if any(r.get(c) not in (None, "") for r in rows)]
+    cells = [[_short(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    line = lambda values: indent + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()  # noqa: E731
+    return "\n".join([line(columns), *map(line, cells)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
