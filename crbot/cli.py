@@ -93,8 +93,30 @@ def to_jsonable(value: Any) -> Any:
 
 # Columns shown for lists of records in human output (--json always has every field).
 _COLUMNS = tuple(
-    "asset free locked value_usdt client_order_id symbol side type status quantity executed_qty price stop_price"
-    " avg_entry market_price unrealized_pnl key label value target ok reason".split()
+    [
+        "asset",
+        "free",
+        "locked",
+        "value_usdt",
+        "client_order_id",
+        "symbol",
+        "side",
+        "type",
+        "status",
+        "quantity",
+        "executed_qty",
+        "price",
+        "stop_price",
+        "avg_entry",
+        "market_price",
+        "unrealized_pnl",
+        "key",
+        "label",
+        "value",
+        "target",
+        "ok",
+        "reason",
+    ]
 )
 
 
