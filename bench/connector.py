@@ -22,8 +22,6 @@ from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-import requests
-
 from bench.common import pct, report, temp_home
 from crbot.broker.binance import BinanceBroker
 from crbot.broker.binance_transport import endpoint_for, make_client
@@ -37,7 +35,7 @@ from crbot.reconcile import Action
 from crbot.risk import RiskLimits
 from crbot.runtime import Runtime, build_runtime
 from crbot.sim.engine import MatchingEngine
-from crbot.sim.server import LocalExchange, RateLimits, Request, Response, _Handler
+from crbot.sim.server import LocalExchange, RateLimits, Request, Response
 
 N, WARMUP = 200, 20
 LATENCY_MS = 50
@@ -115,19 +113,6 @@ def local_exchange() -> Iterator[Local]:
         engine.close()
 
 
-@contextmanager
-def no_delayed_ack(enabled: bool = True) -> Iterator[None]:
-    """TCP_NODELAY on the local exchange's sockets. Its handler writes the headers and the body in two
-    sends, so with Nagle on every answer waits for the client's delayed ACK (~40 ms): a cost of the test
-    double, not of Binance nor of the connector, which would otherwise drown what is measured here."""
-    before = _Handler.disable_nagle_algorithm
-    _Handler.disable_nagle_algorithm = enabled or before
-    try:
-        yield
-    finally:
-        _Handler.disable_nagle_algorithm = before
-
-
 class Stopwatch:
     """Milliseconds spent inside some methods of one object (wrapped on that instance only)."""
 
@@ -158,27 +143,7 @@ def _qty(price: Decimal, step: Decimal, notional: Decimal = Decimal(20)) -> Deci
 
 
 def run() -> list[str]:
-    lines = [delayed_ack()]
-    with no_delayed_ack():
-        return [*lines, *overhead(), *stop_with_latency(), *reconcile_outside_orders()]
-
-
-def delayed_ack() -> str:
-    """What one answer of the local exchange costs with and without Nagle (see ``no_delayed_ack``)."""
-    costs = []
-    for enabled in (False, True):
-        with no_delayed_ack(enabled), local_exchange() as local, requests.Session() as session:
-            for _ in range(5):
-                session.get(f"{local.url}/api/v3/time", timeout=5)
-            started = time.perf_counter()
-            for _ in range(50):
-                session.get(f"{local.url}/api/v3/time", timeout=5)
-            costs.append((time.perf_counter() - started) * 1000 / 50)
-    return _line(
-        f"local exchange, one answer (GET /api/v3/time): {costs[0]:.1f} ms as served, {costs[1]:.1f} ms with"
-        " TCP_NODELAY; the runs below use TCP_NODELAY (the fix belongs in crbot/sim/server.py)",
-        "",
-    )
+    return [*overhead(), *stop_with_latency(), *reconcile_outside_orders()]
 
 
 # -- (a) ------------------------------------------------------------------------------------------------

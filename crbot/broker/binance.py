@@ -67,7 +67,7 @@ class BinanceBroker:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
-        pool_size: int = 8,
+        pool_size: int = 20,  # STOP cancels up to 20 symbols in one parallel wave
         client_factory: ClientFactory | None = None,
         prevalidate: bool = True,
         wall: Callable[[], float] = time.time,

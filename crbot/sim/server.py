@@ -278,6 +278,7 @@ def _shutdown(conn: socket.socket) -> None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a requests.Session expects
+    disable_nagle_algorithm = True  # headers and body go out at once, not after the client's delayed ACK
     server: _HTTPServer
 
     def setup(self) -> None:
