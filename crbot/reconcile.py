@@ -22,6 +22,7 @@ from crbot.journal import Journal
 logger = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=7)
+RECENT_ORDERS = 5000  # journal orders scanned for the symbols we traded within LOOKBACK
 
 
 class Action(StrEnum):
@@ -65,6 +66,9 @@ class Reconciler:
         unresolved = {o.client_order_id: o for o in self.journal.orders(open_only=True)}
         unresolved |= {o.client_order_id: o for o in self.journal.pending_outcomes()}
         wanted = set(symbols) | {o.symbol for o in unresolved.values()}
+        # Symbols traded lately too: an order closed in the journal may still lack fills (a trades query that
+        # failed after the status update), and no open or pending order points at its symbol any more.
+        wanted |= {o.symbol for o in self.journal.orders(limit=RECENT_ORDERS) if o.updated_at >= since}
         try:
             wanted |= {o.symbol for o in self.broker.open_orders()}
         except CrbotError as exc:
