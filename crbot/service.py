@@ -211,22 +211,22 @@ class TradingService:
             expected_price=last,
             actor=actor,
         )
-        self._send(order_list or norm.entry)
+        views = self._send(order_list or norm.entry)
         if norm.exits is not None and order_list is None:  # MARKET entry: protect what was really bought
-            self._protect_after_fill(norm, source=source, actor=actor, expected=last)
+            self._protect_after_fill(norm, views[0], source=source, actor=actor, expected=last)
         return self._result(cid, "sent", legs=bool(norm.exits))
 
     def cancel(self, symbol: str, client_order_id: str, *, actor: str) -> OrderView:
         """Cancel one order (a leg cancels its whole list). Never blocked by the trading state."""
         view = self.broker.cancel(symbol, client_order_id)
         self.journal.audit(actor=actor, action="order_cancel", detail=f"{symbol} {client_order_id}")
-        self.sync(symbols={symbol})
+        self._sync_after("the cancel", symbols={symbol})
         return view
 
     # ---- kill switch -------------------------------------------------------------------------------
     def stop(self, *, reason: str, actor: str, flatten: bool = False) -> StopReport:
         report = self.killswitch.stop(reason=reason, actor=actor, flatten=flatten)
-        self.sync()
+        self._sync_after("STOP")
         return report
 
     def resume(self, *, confirmation: str, actor: str, reason: str = "resumed by operator") -> None:
@@ -258,6 +258,13 @@ class TradingService:
         self.journal.apply_exchange_view(views)
         for symbol in sorted(touched):
             self.journal.record_fills(self.broker.trades(symbol, since=self.journal.last_fill_time(symbol)))
+
+    def _sync_after(self, what: str, symbols: set[str] | None = None) -> None:
+        """Sync after an action that already happened: a failure must not make it look as if it had not."""
+        try:
+            self.sync(symbols)
+        except CrbotError as exc:
+            logger.warning("journal not refreshed after %s (the next refresh catches up): %s", what, exc)
 
     def refresh(self) -> None:
         """Called by the dashboard's fragments and the CLI: sync, then an equity point now and then."""
@@ -297,7 +304,7 @@ class TradingService:
             return norm.exits.pending
         return (norm.exits,) if norm.exits else ()
 
-    def _send(self, what: OrderSpec | OrderListSpec) -> None:
+    def _send(self, what: OrderSpec | OrderListSpec) -> list[OrderView]:
         started = time.perf_counter()
         cids = [o.client_order_id for o in what.orders] if isinstance(what, OrderListSpec) else [what.client_order_id]
         try:
@@ -316,10 +323,17 @@ class TradingService:
             self.journal.record_ack(view, latency_ms=latency)
         if any(v.executed_qty for v in views):  # filled at once (MARKET, crossing LIMIT): journal the fills now
             symbol = views[0].symbol
-            self.journal.record_fills(self.broker.trades(symbol, since=self.journal.last_fill_time(symbol)))
+            try:
+                self.journal.record_fills(self.broker.trades(symbol, since=self.journal.last_fill_time(symbol)))
+            except CrbotError as exc:  # the order IS placed: an error here would invite a duplicate
+                logger.warning("fills of %s not journaled yet (reconcile records them): %s", symbol, exc)
+        return views
 
-    def _protect_after_fill(self, norm: Normalised, *, source: str, actor: str, expected: Decimal) -> None:
-        entry = self.broker.get_order(norm.entry.symbol, norm.entry.client_order_id)
+    def _protect_after_fill(
+        self, norm: Normalised, ack: OrderView, *, source: str, actor: str, expected: Decimal
+    ) -> None:
+        # A final ack already says what was bought; a query that may fail must not stand between fill and stop.
+        entry = ack if ack.status.is_final else self.broker.get_order(norm.entry.symbol, norm.entry.client_order_id)
         if not entry.executed_qty:
             return
         rules = self.broker.rules()[norm.entry.symbol]
