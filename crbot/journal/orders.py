@@ -146,13 +146,17 @@ class OrderJournal:
         changed = 0
         now = self._clock.now()
         with self._db.write() as session:
+            # Three queries for the whole batch, not per order: a reconcile may bring thousands of views.
             rows = {row.client_order_id: row for row in _rows(session, [v.client_order_id for v in views])}
+            by_id = _by_order_ids(session, [v for v in views if v.client_order_id not in rows])
+            unlinked = set(
+                session.execute(select(FillRow.symbol, FillRow.order_id).where(FillRow.client_order_id.is_(None)))
+            )
             for view in views:
-                row = rows.get(view.client_order_id) or _by_order_id(session, view.symbol, view.order_id)
+                row = rows.get(view.client_order_id) or by_id.get((view.symbol, view.order_id))
                 if row is None:
                     row = _row_from_view(view, source=source, mode=mode, now=now)
                     session.add(row)
-                    session.flush()
                     rows[row.client_order_id] = row
                     logger.info("order %s imported from the exchange: %s", view.client_order_id, view.status)
                 elif _merge(row, view):
@@ -160,7 +164,8 @@ class OrderJournal:
                     logger.info("order %s now %s (exchange view)", row.client_order_id, row.status)
                 else:
                     continue
-                _link_fills(session, row)
+                if (row.symbol, row.order_id) in unlinked:
+                    _link_fills(session, row)
                 changed += 1
         return changed
 
@@ -336,9 +341,15 @@ def _existing(session: Session, cids: Sequence[str]) -> set[str]:
     return {row.client_order_id for row in _rows(session, cids)}
 
 
-def _by_order_id(session: Session, symbol: str, order_id: int) -> OrderRow | None:
-    query = select(OrderRow).where(OrderRow.symbol == symbol, OrderRow.order_id == order_id).limit(1)
-    return session.scalars(query).first()
+def _by_order_ids(session: Session, views: Sequence[OrderView]) -> dict[tuple[str, int], OrderRow]:
+    """Our rows for these exchange orders, matched by (symbol, exchange order id)."""
+    found: dict[tuple[str, int], OrderRow] = {}
+    for symbol in {v.symbol for v in views}:
+        ids = [v.order_id for v in views if v.symbol == symbol]
+        for chunk in _chunks(ids):
+            query = select(OrderRow).where(OrderRow.symbol == symbol, OrderRow.order_id.in_(chunk))
+            found |= {(row.symbol, row.order_id): row for row in session.scalars(query)}
+    return found
 
 
 def _link_fills(session: Session, row: OrderRow) -> None:
