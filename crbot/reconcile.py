@@ -120,8 +120,9 @@ class Reconciler:
                     )
                 )
                 updates.append(view)
+        known = self.journal.known_client_order_ids([cid for cid, v in exchange.items() if v.status.is_open])
         for cid, view in exchange.items():
-            if view.status.is_open and not self.journal.has_client_order_id(cid):
+            if view.status.is_open and cid not in known:
                 diffs.append(
                     Difference(
                         symbol=symbol,

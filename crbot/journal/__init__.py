@@ -22,7 +22,7 @@ Orders (key: client_order_id)
     orders(*, symbol=None, open_only=False, limit=None) -> list[JournalOrder]   newest first;
         open_only keeps open statuses plus INTENT/UNKNOWN (they may be live on the exchange)
     pending_outcomes() -> list[JournalOrder]                      INTENT or UNKNOWN, oldest first
-    has_client_order_id(cid) -> bool
+    has_client_order_id(cid) -> bool ; known_client_order_ids(cids) -> set[str]   (one query per 500 ids)
     order_times(since) -> list[datetime]                          created_at >= since, oldest first
     orders_frame() -> DataFrame     client_order_id, symbol, side, type, status, quantity, price, stop_price,
         executed_qty, cumulative_quote, order_id (Int64, <NA> before the ack), list_client_id, source, mode,

@@ -198,6 +198,11 @@ class OrderJournal:
         with self._db.read() as session:
             return session.get(OrderRow, client_order_id) is not None
 
+    def known_client_order_ids(self, client_order_ids: Sequence[str]) -> set[str]:
+        """Which of these ids the journal has (one query per 500, for reconciliation)."""
+        with self._db.read() as session:
+            return _existing(session, client_order_ids)
+
     def order_times(self, since: datetime) -> list[datetime]:
         """When orders were created, from ``since`` on, oldest first (the order-rate limit counts them)."""
         query = select(OrderRow.created_at).where(OrderRow.created_at >= since).order_by(OrderRow.created_at)
