@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from crbot.broker.base import Broker
 from crbot.clock import Clock
-from crbot.domain import QUOTE_ASSET, Mode, OrderSpec, OrderType, Side, StopReport, TradingState
+from crbot.domain import QUOTE_ASSET, Mode, OrderSpec, OrderType, OrderView, Side, StopReport, TradingState
 from crbot.errors import CrbotError, InvalidInput, fmt
 from crbot.exchange import filters
 from crbot.journal import Journal
@@ -72,23 +72,29 @@ class KillSwitch:
         self.journal.set_trading_state(TradingState.REDUCING, actor=actor, reason=reason)
 
     def _cancel_everything(self, errors: list[str]) -> list[str]:
-        symbols = {o.symbol for o in self.journal.orders(open_only=True)}
-        try:
-            symbols |= {o.symbol for o in self.broker.open_orders()}
-        except CrbotError as exc:
-            errors.append(f"could not list open orders: {exc}")
-        canceled: list[str] = []
-        if not symbols:
-            return canceled
-        # Cancels go out in parallel: STOP must take one round trip, not one per symbol.
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CANCELS, len(symbols))) as pool:
-            futures = {pool.submit(self.broker.cancel_all, s): s for s in sorted(symbols)}
-            for future, symbol in futures.items():
+        """Cancel every open order on every symbol; the views the exchange returns go to the journal.
+
+        Symbols the journal knows are cancelled at once, in parallel with listing the exchange's open
+        orders (which finds orders placed elsewhere): one round trip, plus one for any extra symbol.
+        """
+        known = {o.symbol for o in self.journal.orders(open_only=True)}
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CANCELS + 1) as pool:
+            listing = pool.submit(self.broker.open_orders)
+            futures = {s: pool.submit(self.broker.cancel_all, s) for s in sorted(known)}
+            try:
+                extra = {o.symbol for o in listing.result()} - known
+            except CrbotError as exc:
+                errors.append(f"could not list open orders: {exc}")
+                extra = set()
+            futures |= {s: pool.submit(self.broker.cancel_all, s) for s in sorted(extra)}
+            views: list[OrderView] = []
+            for symbol, future in futures.items():
                 try:
-                    canceled += [f"{v.symbol} {v.client_order_id}" for v in future.result()]
+                    views += future.result()
                 except CrbotError as exc:
                     errors.append(f"{symbol}: cancel failed: {exc}")
-        return canceled
+        self.journal.apply_exchange_view(views)
+        return [f"{v.symbol} {v.client_order_id}" for v in views]
 
     def _flatten(self, errors: list[str], actor: str) -> list[str]:
         """Sell every non-quote balance to USDT at market (what the exchange rules allow)."""

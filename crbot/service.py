@@ -226,7 +226,8 @@ class TradingService:
     # ---- kill switch -------------------------------------------------------------------------------
     def stop(self, *, reason: str, actor: str, flatten: bool = False) -> StopReport:
         report = self.killswitch.stop(reason=reason, actor=actor, flatten=flatten)
-        self._sync_after("STOP")
+        if flatten:  # the cancels are journaled by the kill switch; market sells still need their fills
+            self._sync_after("STOP")
         return report
 
     def resume(self, *, confirmation: str, actor: str, reason: str = "resumed by operator") -> None:
