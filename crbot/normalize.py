@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from crbot.domain import ZERO, OrderListSpec, OrderRequest, OrderSpec, OrderType, Side
-from crbot.errors import InvalidInput, fmt
+from crbot.errors import FilterError, InvalidInput, fmt
 from crbot.exchange import filters
 from crbot.exchange.rules import SymbolRules
 
@@ -74,8 +74,9 @@ def normalise(
     raw_qty = qty_in if qty_in is not None else quote_in / reference  # type: ignore[operator]
     quantity = filters.floor_qty(rules, raw_qty, market=market)
     if quantity <= 0:
-        raise InvalidInput(
-            f"quantity {fmt(raw_qty)} rounds down to 0 at step {fmt(rules.step_size)}",
+        raise FilterError(
+            "LOT_SIZE",
+            f"quantity {fmt(raw_qty)} rounds down to 0 at the step {fmt(rules.step_size)}",
             hint=f"trade at least {fmt(rules.step_size)} {rules.base_asset}",
         )
     entry = OrderSpec(
