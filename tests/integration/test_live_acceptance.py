@@ -196,14 +196,10 @@ def test_a_too_small_quantity_names_the_notional_filter(sim: Sim, tmp_path: Path
     assert [o for o in listed if Decimal(o["quantity"]) < Decimal("0.0001")] == []  # nothing journaled or sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crbot/normalize.py: a quantity below the step is an InvalidInput that does not name LOT_SIZE",
-)
 def test_a_quantity_below_the_step_names_the_lot_size_filter(sim: Sim, tmp_path: Path) -> None:
     tiny = crbot(sim, tmp_path, "order", "create", *MARKET_BUY, "--qty", "0.000001")
     assert tiny.code == 2 and "0.000001" in tiny.err  # refused for its quantity ...
-    assert "LOT_SIZE" in tiny.err  # ... but the filter is not named
+    assert "LOT_SIZE" in tiny.err  # ... naming the filter
 
 
 def test_live_cli_refuses_a_key_that_may_withdraw(unsafe_sim: Sim, tmp_path: Path) -> None:
