@@ -70,6 +70,12 @@ def normalise(
         if price_in is None:
             raise InvalidInput("a LIMIT order needs a price", hint="enter a limit price, or choose MARKET")
         price = filters.round_price(rules, price_in)
+        if price <= 0:
+            raise FilterError(
+                "PRICE_FILTER",
+                f"price {fmt(price_in)} rounds to 0 at the tick {fmt(rules.tick_size)}",
+                hint=f"enter a price of at least {fmt(rules.tick_size)}",
+            )
         reference = price
     raw_qty = qty_in if qty_in is not None else quote_in / reference  # type: ignore[operator]
     quantity = filters.floor_qty(rules, raw_qty, market=market)

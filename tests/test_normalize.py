@@ -55,6 +55,7 @@ def test_market_bracket_places_an_oco_after_the_fill():
         ({"quantity": D("0.001"), "quote_amount": D("5"), "price": D("1")}, "either a quantity"),
         ({"quantity": D("-1"), "price": D("50000")}, "positive"),
         ({"quantity": D("0.000001"), "price": D("50000")}, "LOT_SIZE: quantity 0.000001 rounds down to 0"),
+        ({"quantity": D("0.001"), "price": D("1E-12")}, "PRICE_FILTER: price 0.000000000001 rounds to 0"),
         ({"quantity": D("0.001"), "price": D("49000"), "stop_loss": D("49500")}, "stop-loss"),
         ({"quantity": D("0.001"), "price": D("49000"), "take_profit": D("48000")}, "take-profit"),
     ],
