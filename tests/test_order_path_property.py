@@ -7,7 +7,7 @@ inside the risk limits, with a bracket's exits on the right side of the entry.
 
 from decimal import Decimal as D
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crbot.domain import OrderListSpec, OrderRequest, OrderSpec, OrderType, Side
@@ -66,9 +66,18 @@ class Recording:
 
 
 @settings(
-    max_examples=200, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(req=requests())
+# Brackets that must get through, so the exit-leg assertions below always run on real sends:
+@example(req=OrderRequest(symbol="BTCUSDT", side=Side.BUY, quantity=D("0.004"), price=D("49500"),
+                          stop_loss=D("48000"), take_profit=D("52000")))  # fmt: skip
+@example(req=OrderRequest(symbol="ETHUSDT", side=Side.BUY, type=OrderType.MARKET, quote_amount=D("200"),
+                          stop_loss=D("2900"), take_profit=D("3100")))  # fmt: skip
 def test_nothing_invalid_reaches_the_broker(service, clock, req):
     recording = Recording(service.broker)
     service.broker = recording
