@@ -1,13 +1,10 @@
 """Engine, sessions and schema for the journal.
 
 One ``Database`` (one Engine and its pool) is shared by every thread of a process; every call opens its
-own Session. Several processes (dashboard, CLI, bots) may share one SQLite file, which is why:
-
-* WAL lets readers work while one writer commits; ``busy_timeout`` makes a writer wait for the lock
-  instead of failing at once; ``synchronous=FULL`` makes a commit survive a power cut, not just a crash.
-* Write transactions start with ``BEGIN IMMEDIATE``: they take the write lock up front, so a
-  read-then-write transaction cannot fail half way with SQLITE_BUSY when another process wrote first
-  (a deferred transaction cannot wait for that; it can only fail).
+own Session. Several processes (dashboard, CLI, bots) may share one SQLite file, set up by
+``crbot.sqlite``: WAL, a busy timeout, ``synchronous=FULL`` (a commit survives a power cut, not just a
+crash), and write transactions that start with ``BEGIN IMMEDIATE`` so a read-then-write transaction cannot
+fail half way with SQLITE_BUSY when another process wrote first.
 """
 
 from __future__ import annotations
@@ -17,22 +14,20 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
 
 from crbot.clock import Clock
 from crbot.errors import ConfigError, InvalidInput
 from crbot.journal.models import SCHEMA_VERSION, Base, SchemaVersionRow
+from crbot.sqlite import parse_url, sqlite_engine, writer
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 15_000
-_WRITE = "crbot_write"
 
 
 class Database:
@@ -42,7 +37,7 @@ class Database:
         self.url = url
         self.engine = _create_engine(url)
         self.safe_url = self.engine.url.render_as_string(hide_password=True)  # for messages and logs
-        self._writer = self.engine.execution_options(**{_WRITE: True})
+        self._writer = writer(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         try:
             self._ensure_schema(clock)
@@ -124,44 +119,19 @@ class Database:
 
 
 def _create_engine(url: str) -> Engine:
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigError(f"journal URL {url!r} is not a database URL", hint="e.g. sqlite:///data/journal.db") from exc
+    parsed = parse_url(url, what="journal", example="sqlite:///data/journal.db")
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
-    if parsed.database in (None, "", ":memory:"):
-        # one shared connection, or every pooled connection would see its own empty database;
-        # an in-memory journal is for single-threaded tests only
-        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
-    else:
-        folder = Path(parsed.database).expanduser().parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot create the journal's folder {folder}: {exc.strerror}",
-                hint="set CRBOT_HOME or CRBOT_DATABASE_URL to a writable place",
-            ) from exc
-    engine = create_engine(url, **kwargs)
-    event.listen(engine, "connect", _on_sqlite_connect)
-    event.listen(engine, "begin", _on_sqlite_begin)
-    return engine
-
-
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # take transaction control away from the sqlite3 module; _on_sqlite_begin emits BEGIN itself
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-    finally:
-        cursor.close()
-
-
-def _on_sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+        # FULL: a committed journal entry is the trader's record of money moved; it must survive a power cut.
+        # Reads begin plain BEGIN so they never queue behind the write lock; writes go through ``writer``.
+        # An in-memory journal (one shared connection) is for single-threaded tests only.
+        return sqlite_engine(
+            parsed, synchronous="FULL", busy_timeout_ms=BUSY_TIMEOUT_MS, immediate="writes", foreign_keys=True
+        )
+    except OSError as exc:
+        folder = Path(parsed.database or "").expanduser().parent
+        raise ConfigError(
+            f"cannot create the journal's folder {folder}: {exc.strerror}",
+            hint="set CRBOT_HOME or CRBOT_DATABASE_URL to a writable place",
+        ) from exc

@@ -1,0 +1,90 @@
+"""One way to open SQLite for several processes sharing a file (journal, paper exchange).
+
+* WAL lets readers work while one writer commits; ``busy_timeout`` makes a writer wait for the lock
+  instead of failing at once.
+* We emit ``BEGIN`` ourselves (the sqlite3 module's own transaction handling is switched off), so a write
+  transaction can start with ``BEGIN IMMEDIATE``: it takes the write lock up front and cannot fail half way
+  with SQLITE_BUSY because another process wrote first (a deferred transaction cannot wait for that).
+* ``synchronous`` is each caller's durability choice: FULL survives a power cut, NORMAL (in WAL mode) any
+  process crash but may lose the last commits on a power cut.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from crbot.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+# execution option marking a write transaction, for engines opened with immediate="writes"
+WRITE_OPTION = "crbot_write"
+
+Synchronous = Literal["FULL", "NORMAL"]
+
+
+def parse_url(url: str, *, what: str, example: str) -> URL:
+    """``url`` parsed, or a ConfigError naming ``what`` it was for and an ``example`` of a good one."""
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"{what} URL {url!r} is not a database URL", hint=f"e.g. {example}") from exc
+
+
+def sqlite_engine(
+    url: URL,
+    *,
+    synchronous: Synchronous,
+    busy_timeout_ms: int,
+    immediate: Literal["always", "writes"],
+    foreign_keys: bool = False,
+) -> Engine:
+    """An Engine on a SQLite ``url`` set up as the module docstring says; creates the file's folder.
+
+    ``immediate="always"`` begins every transaction IMMEDIATE; ``"writes"`` only those on a connection
+    with the ``WRITE_OPTION`` execution option (see ``writer``), the rest plain ``BEGIN``.
+    Raises OSError when the folder cannot be created.
+    """
+    # the sqlite3 timeout also covers the connect hook's own PRAGMAs (journal_mode=WAL may need a lock);
+    # check_same_thread=False is the dialect's default for files, and needed for the shared in-memory one
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}}
+    if url.database in (None, "", ":memory:"):
+        # one shared connection, or every pooled connection would see its own empty database
+        kwargs["poolclass"] = StaticPool
+    else:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+    pragmas = [f"PRAGMA busy_timeout = {busy_timeout_ms}", "PRAGMA journal_mode = WAL"]
+    pragmas.append(f"PRAGMA synchronous = {synchronous}")
+    if foreign_keys:
+        pragmas.append("PRAGMA foreign_keys = ON")
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # take transaction control away from the sqlite3 module; on_begin emits BEGIN itself
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    def on_begin(conn: Connection) -> None:
+        write = immediate == "always" or conn.get_execution_options().get(WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", on_begin)
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """``engine`` whose transactions begin IMMEDIATE (for engines opened with ``immediate="writes"``)."""
+    return engine.execution_options(**{WRITE_OPTION: True})
