@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 ZERO = Decimal(0)
 QUOTE_ASSET = "USDT"
@@ -198,6 +199,23 @@ class Fill:
     commission_asset: str
     is_maker: bool
     time: datetime
+
+    @classmethod
+    def from_record(cls, record: Any) -> Fill:
+        """A Fill from any stored record with the same attribute names and ``side`` as text (a DB row)."""
+        return cls(
+            symbol=record.symbol,
+            trade_id=record.trade_id,
+            order_id=record.order_id,
+            side=Side(record.side),
+            price=record.price,
+            quantity=record.quantity,
+            quote_qty=record.quote_qty,
+            commission=record.commission,
+            commission_asset=record.commission_asset,
+            is_maker=record.is_maker,
+            time=record.time,
+        )
 
 
 @_frozen

@@ -14,7 +14,7 @@ from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
-from crbot.domain import ZERO, Fill, Side
+from crbot.domain import ZERO, Fill
 from crbot.journal.database import Database
 from crbot.journal.fill_frames import FILL_COLUMNS, FillFrameCache
 from crbot.journal.models import FillRow, OrderRow
@@ -74,7 +74,7 @@ class FillJournal:
         if since is not None:
             query = query.where(FillRow.time >= since)
         with self._db.read() as session:
-            return [_to_fill(row) for row in session.scalars(query)]
+            return [Fill.from_record(row) for row in session.scalars(query)]
 
     def last_fill_time(self, symbol: str) -> datetime | None:
         with self._db.read() as session:
@@ -138,19 +138,3 @@ def _fill_values(fill: Fill, client_order_id: str | None, revision: int) -> dict
         "time": datetime_to_us(fill.time),
         "revision": revision,
     }
-
-
-def _to_fill(row: FillRow) -> Fill:
-    return Fill(
-        symbol=row.symbol,
-        trade_id=row.trade_id,
-        order_id=row.order_id,
-        side=Side(row.side),
-        price=row.price,
-        quantity=row.quantity,
-        quote_qty=row.quote_qty,
-        commission=row.commission,
-        commission_asset=row.commission_asset,
-        is_maker=row.is_maker,
-        time=row.time,
-    )

@@ -129,16 +129,4 @@ class ListRow:
 
 
 def fill_from_row(row: Row[Any]) -> Fill:
-    return Fill(
-        symbol=row.symbol,
-        trade_id=row.trade_id,
-        order_id=row.order_id,
-        side=Side(row.side),
-        price=row.price,
-        quantity=row.quantity,
-        quote_qty=row.quote_qty,
-        commission=row.commission,
-        commission_asset=row.commission_asset,
-        is_maker=row.is_maker,
-        time=row.time,
-    )
+    return Fill.from_record(row)  # the journal builds its fills the same way
