@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import ColumnElement, Table, and_, insert, select
 
 from crbot.clock import Clock
 from crbot.domain import (
@@ -334,12 +334,7 @@ class MatchingEngine:
     ) -> list[OrderView]:
         """Orders placed in [start, end], oldest first; the newest ``limit`` of them (Binance allOrders)."""
         checks.symbol_rules(self._rules, symbol)
-        c = store.orders.c
-        conds = [c.symbol == symbol]
-        if start is not None:
-            conds.append(c.time >= start)
-        if end is not None:
-            conds.append(c.time <= end)
+        conds = _symbol_between(store.orders, symbol, start, end)
         with self._txn() as book:
             found = book.query_orders(and_(*conds), newest_first=True, limit=_page(limit))
             return [o.view() for o in found]
@@ -355,14 +350,9 @@ class MatchingEngine:
     ) -> list[Fill]:
         """Our fills, oldest first: from ``from_id`` on, else the newest ``limit`` in [start, end]."""
         checks.symbol_rules(self._rules, symbol)
-        c = store.trades.c
-        conds = [c.symbol == symbol]
-        if start is not None:
-            conds.append(c.time >= start)
-        if end is not None:
-            conds.append(c.time <= end)
+        conds = _symbol_between(store.trades, symbol, start, end)
         if from_id is not None:
-            conds.append(c.trade_id >= from_id)
+            conds.append(store.trades.c.trade_id >= from_id)
         with self._txn() as book:
             return book.query_trades(and_(*conds), newest_first=from_id is None, limit=_page(limit))
 
@@ -389,6 +379,19 @@ def _need_id(order_id: int | None, client_order_id: str | None) -> None:
             code=-1102,
             hint="give the order id or the client order id",
         )
+
+
+def _symbol_between(
+    table: Table, symbol: str, start: datetime | None, end: datetime | None
+) -> list[ColumnElement[bool]]:
+    """Conditions for ``table`` rows of ``symbol`` whose time is in [start, end]; a None end is open."""
+    c = table.c
+    conds: list[ColumnElement[bool]] = [c.symbol == symbol]
+    if start is not None:
+        conds.append(c.time >= start)
+    if end is not None:
+        conds.append(c.time <= end)
+    return conds
 
 
 def _page(limit: int) -> int:

@@ -231,12 +231,7 @@ def _list_client_id(p: Params) -> str:
 
 def new_oco(venue: Venue, p: Params) -> Reply:
     symbol = _symbol(venue, p)
-    side = Side(p.choice("side", ("BUY", "SELL"), required=True))
-    if not p.has("quantity"):
-        raise missing("quantity")
-    above = parse_leg(p, symbol, prefix="above", side=side, quantity_field="quantity")
-    below = parse_leg(p, symbol, prefix="below", side=side, quantity_field="quantity")
-    _check_oco_types(above, below)
+    above, below = _oco_legs(p, symbol)
     spec = OrderListSpec(list_client_id=_list_client_id(p), symbol=symbol, working=None, pending=(above, below))
     return _place_list(venue, p, spec)
 
@@ -252,12 +247,7 @@ def new_oto(venue: Venue, p: Params) -> Reply:
 def new_otoco(venue: Venue, p: Params) -> Reply:
     symbol = _symbol(venue, p)
     working = _working(p, symbol)
-    side = Side(p.choice("pendingSide", ("BUY", "SELL"), required=True))
-    if not p.has("pendingQuantity"):
-        raise missing("pendingQuantity")
-    above = parse_leg(p, symbol, prefix="pendingAbove", side=side, quantity_field="pendingQuantity")
-    below = parse_leg(p, symbol, prefix="pendingBelow", side=side, quantity_field="pendingQuantity")
-    _check_oco_types(above, below)
+    above, below = _oco_legs(p, symbol, prefix="pending")
     spec = OrderListSpec(list_client_id=_list_client_id(p), symbol=symbol, working=working, pending=(above, below))
     return _place_list(venue, p, spec)
 
@@ -285,6 +275,19 @@ def _working(p: Params, symbol: str) -> OrderSpec:
     if spec.type not in (OrderType.LIMIT, OrderType.LIMIT_MAKER):
         raise ExchangeRejected("Unsupported order combination.", code=-1014)
     return spec
+
+
+def _oco_legs(p: Params, symbol: str, *, prefix: str = "") -> tuple[OrderSpec, OrderSpec]:
+    """The above and below legs of an OCO, sharing one side and one quantity (``side``, ``aboveType`` ...;
+    with ``prefix="pending"`` the OCO half of an OTOCO: ``pendingSide``, ``pendingAboveType`` ...)."""
+    side = Side(p.choice(_name(prefix, "side"), ("BUY", "SELL"), required=True))
+    quantity_field = _name(prefix, "quantity")
+    if not p.has(quantity_field):
+        raise missing(quantity_field)
+    above = parse_leg(p, symbol, prefix=_name(prefix, "above"), side=side, quantity_field=quantity_field)
+    below = parse_leg(p, symbol, prefix=_name(prefix, "below"), side=side, quantity_field=quantity_field)
+    _check_oco_types(above, below)
+    return above, below
 
 
 def _check_oco_types(above: OrderSpec, below: OrderSpec) -> None:
