@@ -10,6 +10,7 @@ the same fills by trade id.
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from crbot.domain import OrderRequest, OrderStatus, OrderType, Side
-from crbot.errors import ConnectivityError, ExchangeRejected, OutcomeUnknown
+from crbot.errors import ConnectivityError, Denied, ExchangeRejected, InvalidInput, OutcomeUnknown
 from crbot.risk import RiskLimits
 from tests.integration.rig import Rig, start_rig
 
@@ -28,6 +29,7 @@ SYMBOLS = ("BTCUSDT", "ETHUSDT")
 QTY = {"BTCUSDT": D("0.002"), "ETHUSDT": D("0.03")}
 TICK = {"BTCUSDT": D("0.01"), "ETHUSDT": D("0.01")}
 BATCH = 14
+SEEDS = int(os.environ.get("CRBOT_FAULT_SEEDS", "1"))  # more seeds explore more interleavings (slower)
 ORDER_PATHS = ("/api/v3/order", "/api/v3/orderList/otoco", "/api/v3/orderList/oco")
 QUERY_PATHS = (
     "/api/v3/order",  # GET: the lookup of an unknown outcome
@@ -135,9 +137,10 @@ def step(rig: Rig, rng: random.Random) -> str:
     return "placed"
 
 
+@pytest.mark.parametrize("seed", range(SEEDS))
 @pytest.mark.parametrize("kind", KINDS)
-def test_fault_batch_reconciles_to_the_exchange(rig: Rig, kind: str) -> None:
-    rng = random.Random(f"faults-{kind}")
+def test_fault_batch_reconciles_to_the_exchange(rig: Rig, kind: str, seed: int) -> None:
+    rng = random.Random(f"faults-{kind}-{seed}" if seed else f"faults-{kind}")
     roomy_limits(rig)
     outcomes: Counter[str] = Counter()
     log: list[str] = []
@@ -151,6 +154,9 @@ def test_fault_batch_reconciles_to_the_exchange(rig: Rig, kind: str) -> None:
         except ExchangeRejected as exc:  # e.g. a cancel that lost the race with a fill
             outcomes["rejected"] += 1
             log.append(f"{i}: {armed}: rejected: {exc}")
+        except (Denied, InvalidInput) as exc:  # refused before sending (a skewed exchange quotes an older price)
+            outcomes["refused"] += 1
+            log.append(f"{i}: {armed}: refused: {exc}")
         move_market(rig, rng)
     fired = rig.requests.faults_fired
     rig.exchange.faults.clear()
@@ -159,11 +165,12 @@ def test_fault_batch_reconciles_to_the_exchange(rig: Rig, kind: str) -> None:
     assert_journal_equals_exchange(rig, "\n".join(log))
     assert rig.service.reconcile().clean  # reconciling again finds nothing to fix
     assert_stop_under_faults(rig, kind, rng)
-    assert outcomes["placed"] >= 3, outcomes
+    if kind in ("latency", "skew"):  # slow or skewed, but nothing is lost: orders go through
+        assert outcomes["placed"] >= BATCH // 2, outcomes
+    else:  # a seed may fail every order (faults pile up): what matters is that they fired and nothing broke
+        assert fired >= 3, f"only {fired} faults fired: the batch proves little"
     if kind == "skew":
         assert rig.requests.count("GET", "/api/v3/time") >= 3  # -1021 answered by a resync, more than once
-    elif kind != "latency":
-        assert fired >= 3, f"only {fired} faults fired: the batch proves little"
 
 
 def assert_stop_under_faults(rig: Rig, kind: str, rng: random.Random) -> None:
