@@ -160,7 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in args_in
     args_in = [a for a in args_in if a != "--json"]
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Errors reach the operator once, as the `error:` line; -v shows the warnings behind them.
+    verbose = "-v" in args_in
+    args_in = [a for a in args_in if a != "-v"]
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     if args_in[:2] == ["sim", "serve"]:
         from crbot.sim.server import serve_main
 
@@ -190,9 +193,8 @@ def _dispatch(args: argparse.Namespace) -> Any:
 
     rt = build_runtime()
     svc, actor = rt.service, f"cli:{rt.settings.actor}"
-    if args.command not in ("ping", "status", "price"):
-        svc.reconcile_pending()
-        svc.sync()
+    if args.command not in ("ping", "status", "price", "reconcile"):
+        svc.reconcile()  # every CLI call is a start-up: the journal catches up with the exchange first
     handlers: dict[str, Callable[[], Any]] = {
         "ping": lambda: {"ok": True, "broker": rt.broker.name, "latency_ms": round(rt.broker.ping(), 3)},
         "status": lambda: _status(rt),

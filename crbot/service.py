@@ -83,6 +83,7 @@ class TradingService:
         self.fee_rate = fee_rate
         self.killswitch = KillSwitch(broker=broker, journal=journal, clock=clock, mode=mode)
         self.reconciler = Reconciler(broker=broker, journal=journal, clock=clock)
+        self.last_reconcile: ReconcileReport | None = None  # shown on the Connection page
         self._last_snapshot: datetime | None = None
         self._snapshot_lock = threading.Lock()  # one service serves every dashboard session
 
@@ -365,7 +366,8 @@ class TradingService:
 
     def reconcile(self, *, apply: bool = True) -> ReconcileReport:
         """Compare the journal with the exchange (and fix it with ``apply``); every difference is listed."""
-        return self.reconciler.run(apply=apply)
+        self.last_reconcile = self.reconciler.run(apply=apply)
+        return self.last_reconcile
 
     def _result(self, cid: str, message: str, *, legs: bool = True) -> PlaceResult:
         ids = (cid, f"{cid}-tp", f"{cid}-sl") if legs else (cid,)  # exits are named after the entry

@@ -28,7 +28,12 @@ def _key(settings: Settings) -> str:
 @st.cache_resource(show_spinner="Starting CRBOT…", max_entries=4)
 def _build(key: str, _settings: Settings) -> Runtime:
     logger.info("building the dashboard runtime for %s", key)
-    return build_runtime(_settings)
+    runtime = build_runtime(_settings)
+    try:  # start-up: the journal catches up with the exchange; the Connection page shows what changed
+        runtime.service.reconcile()
+    except CrbotError as err:
+        logger.warning("start-up reconciliation failed (run it from the Connection page): %s", err)
+    return runtime
 
 
 def get_runtime() -> Runtime:

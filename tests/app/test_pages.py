@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from crbot.exchange.filters import round_price
+
 PAGES = ("balance", "positions", "ticket", "performance", "risk", "connection")
 
 
@@ -24,3 +26,24 @@ def test_connection_lists_the_mode(page) -> None:
     at = page("connection").run()
     table = at.dataframe[0].value
     assert "paper" in " ".join(map(str, table["Value"])).lower()
+
+
+def test_connection_compares_then_applies_the_journal_fix(page, runtime) -> None:
+    from decimal import Decimal
+
+    from crbot.domain import OrderSpec, OrderType, Side
+
+    at = page("connection").run()
+    assert any("agrees with the exchange" in str(s.value) for s in at.success)  # start-up reconcile was clean
+    outside = OrderSpec(client_order_id="placed-on-binance-web", symbol="BTCUSDT", side=Side.BUY,
+                        type=OrderType.LIMIT, quantity=Decimal("0.001"),
+                        price=round_price(runtime.broker.rules()["BTCUSDT"],
+                                          runtime.broker.last_price("BTCUSDT") * Decimal("0.97")))  # fmt: skip
+    runtime.broker.submit(outside)  # an order the journal has never seen
+    at.button(key="reconcile_check").click().run()
+    table = at.dataframe[1].value  # after the connection table
+    assert list(table["Client order id"]) == ["placed-on-binance-web"]
+    assert runtime.journal.get_order("placed-on-binance-web") is None  # comparing changes nothing
+    at.button(key="reconcile_apply").click().run()
+    assert runtime.journal.get_order("placed-on-binance-web") is not None
+    assert any("fixed" in str(w.value) for w in at.warning)
