@@ -40,6 +40,21 @@ class Normalised:
     def notional(self) -> Decimal:
         return self.entry.quantity * self.reference_price
 
+    @property
+    def exit_legs(self) -> tuple[OrderSpec, ...]:
+        if isinstance(self.exits, OrderListSpec):
+            return self.exits.pending
+        return (self.exits,) if self.exits else ()
+
+    def outcome(self, leg: OrderSpec, fee_rate: Decimal) -> Decimal:
+        """P&L in the quote asset if this exit fills, after the fees of both sides. A stop-loss is priced at
+        its limit, the worst price it can fill at: the loss shown is the most the stop can cost."""
+        sign = 1 if self.entry.side is Side.BUY else -1
+        ref = self.reference_price
+        exit_price = leg.price or ref
+        fees = (ref * self.entry.quantity + exit_price * leg.quantity) * fee_rate
+        return sign * (exit_price - ref) * leg.quantity - fees
+
 
 def _positive(name: str, value: Decimal | None) -> Decimal | None:
     if value is None:

@@ -40,8 +40,9 @@ from crbot.killswitch import KillSwitch
 from crbot.normalize import Normalised, new_client_order_id, normalise
 from crbot.portfolio import BalanceRow, positions, symbol_for, value_balances
 from crbot.portfolio import equity as total_equity
+from crbot.pretrade import order_intent, risk_context
 from crbot.reconcile import Reconciler, ReconcileReport
-from crbot.risk import Denial, OrderIntent, RiskContext, RiskLimits, check
+from crbot.risk import Denial, RiskContext, RiskLimits, check
 
 logger = logging.getLogger(__name__)
 
@@ -160,24 +161,21 @@ class TradingService:
         except CrbotError as exc:
             return Preview(ok=False, error=str(exc))
         ctx = self._risk_context(norm.entry.symbol, last, open_orders)
-        denial = check(self._intent(norm, ctx), self.risk_limits(), ctx)
-        qty, ref = norm.entry.quantity, norm.reference_price
+        denial = check(order_intent(norm, ctx), self.risk_limits(), ctx)
         loss = gain = loss_pct = None
-        for leg in self._exit_legs(norm):
-            move = (leg.stop_price or leg.price or ref) - ref
-            pnl = (move if norm.entry.side is Side.BUY else -move) * leg.quantity
+        for leg in norm.exit_legs:
             if leg.stop_price is not None:
-                loss = -(move if norm.entry.side is Side.BUY else -move) * qty + leg.quantity * ref * self.fee_rate
+                loss = -norm.outcome(leg, self.fee_rate)
                 loss_pct = loss / ctx.equity * 100 if ctx.equity else None
             else:
-                gain = pnl
+                gain = norm.outcome(leg, self.fee_rate)
         return Preview(
             ok=denial is None,
             denial=denial,
             error=str(denial.to_error()) if denial else None,
-            specs=(norm.entry, *self._exit_legs(norm)),
-            quantity=qty,
-            price=ref,
+            specs=(norm.entry, *norm.exit_legs),
+            quantity=norm.entry.quantity,
+            price=norm.reference_price,
             notional=norm.notional,
             fee_estimate=norm.notional * self.fee_rate,
             loss_at_stop=loss,
@@ -197,7 +195,7 @@ class TradingService:
         open_orders = self.broker.open_orders()
         norm, last = self._normalise(req, cid, open_orders)
         ctx = self._risk_context(norm.entry.symbol, last, open_orders)
-        denial = check(self._intent(norm, ctx), self.risk_limits(), ctx)
+        denial = check(order_intent(norm, ctx), self.risk_limits(), ctx)
         if denial is not None:
             self.journal.audit(actor=actor, action="order_denied", detail=denial.detail, reason=denial.code)
             logger.warning("order denied: %s %s", denial.code, denial.detail)
@@ -281,9 +279,6 @@ class TradingService:
             self.journal.snapshot_equity(value, at=now)
 
     # ---- internals --------------------------------------------------------------------------------
-    def _since(self) -> datetime:
-        return self.clock.now() - timedelta(days=2)
-
     def _normalise(self, req: OrderRequest, cid: str, open_orders: list[OrderView]) -> tuple[Normalised, Decimal]:
         rules = self.broker.rules().get(req.symbol.upper())
         if rules is None:
@@ -296,15 +291,9 @@ class TradingService:
         for spec in specs:
             filters.validate_order(rules, spec, avg_price=avg, open_orders=open_count, adds=len(specs))
         if norm.exits is not None and norm.as_list is None:
-            for leg in self._exit_legs(norm):
+            for leg in norm.exit_legs:
                 filters.validate_order(rules, leg, avg_price=avg, open_orders=open_count + 1, adds=len(specs))
         return norm, last
-
-    @staticmethod
-    def _exit_legs(norm: Normalised) -> tuple[OrderSpec, ...]:
-        if isinstance(norm.exits, OrderListSpec):
-            return norm.exits.pending
-        return (norm.exits,) if norm.exits else ()
 
     def _send(self, what: OrderSpec | OrderListSpec) -> list[OrderView]:
         started = time.perf_counter()
@@ -374,43 +363,14 @@ class TradingService:
         orders = [o for o in map(self.journal.get_order, ids) if o is not None]
         return PlaceResult(client_order_id=cid, orders=tuple(orders), message=message)
 
-    def _intent(self, norm: Normalised, ctx: RiskContext) -> OrderIntent:
-        entry = norm.entry
-        reduces = entry.side is Side.SELL and entry.quantity <= ctx.position_qty
-        return OrderIntent(
-            symbol=entry.symbol,
-            side=entry.side,
-            quantity=entry.quantity,
-            price=norm.reference_price,
-            notional=norm.notional,
-            kind="bracket" if norm.exits is not None else ("exit" if reduces else "entry"),
-            reduces_position=reduces,
-        )
-
     def _risk_context(self, symbol: str, last: Decimal | None, open_orders: list[OrderView]) -> RiskContext:
-        rows = self.balances()
-        base = self.broker.rules()[symbol].base_asset
-        held = {symbol_for(r.asset): r.value_usdt for r in rows if r.asset != QUOTE_ASSET}
-        open_buys = sum(
-            ((o.quantity - o.executed_qty) * (o.price or last or ZERO) for o in open_orders if o.side is Side.BUY),
-            ZERO,
-        )
-        eq = total_equity(rows)
-        now = self.clock.now()
-        start = self.journal.day_start_equity(now.date())
-        if start is None and eq is not None:
-            self.journal.snapshot_equity(eq, at=now)
-            start = eq
-        return RiskContext(
-            state=self.journal.trading_state().state,
-            last_price=last,
-            position_qty=sum((r.total for r in rows if r.asset == base), ZERO),
-            position_notional={s: v for s, v in held.items() if v is not None},
-            open_buy_notional=open_buys,
-            open_orders=len(open_orders),
-            orders_last_minute=len(self.journal.order_times(now - timedelta(minutes=1))),
-            daily_pnl=None if eq is None or start is None else eq - start,
-            equity=eq,
+        return risk_context(
+            base_asset=self.broker.rules()[symbol].base_asset,
+            last=last,
+            rows=self.balances(),
+            open_orders=open_orders,
+            journal=self.journal,
+            now=self.clock.now(),
         )
 
 

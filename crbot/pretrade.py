@@ -1,0 +1,63 @@
+"""Step 2's inputs: what the risk manager needs to judge one order, gathered from the account and journal.
+
+The checks themselves are pure (crbot.risk); this module is where their facts come from. Missing facts
+stay None so the checks deny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from crbot.domain import QUOTE_ASSET, ZERO, OrderView, Side
+from crbot.journal import Journal
+from crbot.normalize import Normalised
+from crbot.portfolio import BalanceRow, equity, symbol_for
+from crbot.risk import OrderIntent, RiskContext
+
+
+def order_intent(norm: Normalised, ctx: RiskContext) -> OrderIntent:
+    entry = norm.entry
+    reduces = entry.side is Side.SELL and entry.quantity <= ctx.position_qty
+    return OrderIntent(
+        symbol=entry.symbol,
+        side=entry.side,
+        quantity=entry.quantity,
+        price=norm.reference_price,
+        notional=norm.notional,
+        kind="bracket" if norm.exits is not None else ("exit" if reduces else "entry"),
+        reduces_position=reduces,
+    )
+
+
+def risk_context(
+    *,
+    base_asset: str,
+    last: Decimal | None,
+    rows: Sequence[BalanceRow],
+    open_orders: Sequence[OrderView],
+    journal: Journal,
+    now: datetime,
+) -> RiskContext:
+    held = {symbol_for(r.asset): r.value_usdt for r in rows if r.asset != QUOTE_ASSET}
+    open_buys = sum(
+        ((o.quantity - o.executed_qty) * (o.price or last or ZERO) for o in open_orders if o.side is Side.BUY),
+        ZERO,
+    )
+    eq = equity(rows)
+    start = journal.day_start_equity(now.date())
+    if start is None and eq is not None:  # the first order of a UTC day marks where the day's P&L starts
+        journal.snapshot_equity(eq, at=now)
+        start = eq
+    return RiskContext(
+        state=journal.trading_state().state,
+        last_price=last,
+        position_qty=sum((r.total for r in rows if r.asset == base_asset), ZERO),
+        position_notional={s: v for s, v in held.items() if v is not None},
+        open_buy_notional=open_buys,
+        open_orders=len(open_orders),
+        orders_last_minute=len(journal.order_times(now - timedelta(minutes=1))),
+        daily_pnl=None if eq is None or start is None else eq - start,
+        equity=eq,
+    )
