@@ -14,7 +14,7 @@ from crbot.domain import QUOTE_ASSET, ZERO, OrderView, Side
 from crbot.journal import Journal
 from crbot.normalize import Normalised
 from crbot.portfolio import BalanceRow, equity, symbol_for
-from crbot.risk import OrderIntent, RiskContext
+from crbot.risk import OrderIntent, RiskContext, RiskLimits
 
 
 def order_intent(norm: Normalised, ctx: RiskContext) -> OrderIntent:
@@ -39,25 +39,28 @@ def risk_context(
     open_orders: Sequence[OrderView],
     journal: Journal,
     now: datetime,
-) -> RiskContext:
+) -> tuple[RiskContext, RiskLimits]:
+    """The facts for the checks, and the limits to check them against (read in the same transaction)."""
+    facts = journal.pretrade_facts(now, orders_since=now - timedelta(minutes=1))
     held = {symbol_for(r.asset): r.value_usdt for r in rows if r.asset != QUOTE_ASSET}
     open_buys = sum(
         ((o.quantity - o.executed_qty) * (o.price or last or ZERO) for o in open_orders if o.side is Side.BUY),
         ZERO,
     )
     eq = equity(rows)
-    start = journal.day_start_equity(now.date())
+    start = facts.day_start_equity
     if start is None and eq is not None:  # the first order of a UTC day marks where the day's P&L starts
         journal.snapshot_equity(eq, at=now)
         start = eq
-    return RiskContext(
-        state=journal.trading_state().state,
+    context = RiskContext(
+        state=facts.state.state,
         last_price=last,
         position_qty=sum((r.total for r in rows if r.asset == base_asset), ZERO),
         position_notional={s: v for s, v in held.items() if v is not None},
         open_buy_notional=open_buys,
         open_orders=len(open_orders),
-        orders_last_minute=len(journal.order_times(now - timedelta(minutes=1))),
+        orders_last_minute=facts.orders_since,
         daily_pnl=None if eq is None or start is None else eq - start,
         equity=eq,
     )
+    return context, RiskLimits.from_strings(facts.limits)

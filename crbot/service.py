@@ -160,8 +160,8 @@ class TradingService:
             norm, last = self._normalise(req, "preview", open_orders)
         except CrbotError as exc:
             return Preview(ok=False, error=str(exc))
-        ctx = self._risk_context(norm.entry.symbol, last, open_orders)
-        denial = check(order_intent(norm, ctx), self.risk_limits(), ctx)
+        ctx, limits = self._risk_context(norm.entry.symbol, last, open_orders)
+        denial = check(order_intent(norm, ctx), limits, ctx)
         loss = gain = loss_pct = None
         for leg in norm.exit_legs:
             if leg.stop_price is not None:
@@ -194,8 +194,8 @@ class TradingService:
             return self._result(cid, "already sent; showing its current state")
         open_orders = self.broker.open_orders()
         norm, last = self._normalise(req, cid, open_orders)
-        ctx = self._risk_context(norm.entry.symbol, last, open_orders)
-        denial = check(order_intent(norm, ctx), self.risk_limits(), ctx)
+        ctx, limits = self._risk_context(norm.entry.symbol, last, open_orders)
+        denial = check(order_intent(norm, ctx), limits, ctx)
         if denial is not None:
             self.journal.audit(actor=actor, action="order_denied", detail=denial.detail, reason=denial.code)
             logger.warning("order denied: %s %s", denial.code, denial.detail)
@@ -363,7 +363,9 @@ class TradingService:
         orders = [o for o in map(self.journal.get_order, ids) if o is not None]
         return PlaceResult(client_order_id=cid, orders=tuple(orders), message=message)
 
-    def _risk_context(self, symbol: str, last: Decimal | None, open_orders: list[OrderView]) -> RiskContext:
+    def _risk_context(
+        self, symbol: str, last: Decimal | None, open_orders: list[OrderView]
+    ) -> tuple[RiskContext, RiskLimits]:
         return risk_context(
             base_asset=self.broker.rules()[symbol].base_asset,
             last=last,

@@ -34,10 +34,7 @@ class ControlJournal:
     def trading_state(self) -> StateRecord:
         """The latched state; ACTIVE (with ``since`` None) when it was never set."""
         with self._db.read() as session:
-            row = session.get(TradingStateRow, _STATE_ROW_ID)
-            if row is None:
-                return StateRecord(state=TradingState.ACTIVE, since=None, actor="", reason="never set")
-            return StateRecord(state=TradingState(row.state), since=row.since, actor=row.actor, reason=row.reason)
+            return read_state(session)
 
     def set_trading_state(self, state: TradingState, *, actor: str, reason: str) -> bool:
         """Latch ``state`` with its audit event, durably. False (and nothing written) if already in it."""
@@ -78,7 +75,7 @@ class ControlJournal:
     def risk_limits(self) -> dict[str, str]:
         """The saved limits as text (the risk module parses them); empty if never saved."""
         with self._db.read() as session:
-            return {row.key: row.value for row in session.scalars(select(RiskLimitRow).order_by(RiskLimitRow.key))}
+            return read_limits(session)
 
     def save_risk_limits(self, values: Mapping[str, str], *, actor: str, reason: str) -> None:
         """Save the given keys (others stay as they are) with one audit event listing each ``old -> new``."""
@@ -106,3 +103,14 @@ class ControlJournal:
 
 def _add_audit(session: Session, now: datetime, *, actor: str, action: str, detail: str, reason: str) -> None:
     session.add(AuditRow(time=now, actor=actor, action=action, detail=detail, reason=reason))
+
+
+def read_state(session: Session) -> StateRecord:
+    row = session.get(TradingStateRow, _STATE_ROW_ID)
+    if row is None:
+        return StateRecord(state=TradingState.ACTIVE, since=None, actor="", reason="never set")
+    return StateRecord(state=TradingState(row.state), since=row.since, actor=row.actor, reason=row.reason)
+
+
+def read_limits(session: Session) -> dict[str, str]:
+    return {row.key: row.value for row in session.scalars(select(RiskLimitRow).order_by(RiskLimitRow.key))}

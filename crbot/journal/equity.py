@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
 from crbot.journal.database import Database
@@ -33,12 +34,16 @@ class EquityJournal:
 
     def day_start_equity(self, day: date) -> Decimal | None:
         """The first snapshot taken on that UTC day, None if there is none."""
-        start = datetime.combine(day, time(0), tzinfo=UTC)
-        query = (
-            select(EquityRow.equity)
-            .where(EquityRow.time >= start, EquityRow.time < start + timedelta(days=1))
-            .order_by(EquityRow.time, EquityRow.id)
-            .limit(1)
-        )
         with self._db.read() as session:
-            return session.scalar(query)
+            return read_day_start(session, day)
+
+
+def read_day_start(session: Session, day: date) -> Decimal | None:
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    query = (
+        select(EquityRow.equity)
+        .where(EquityRow.time >= start, EquityRow.time < start + timedelta(days=1))
+        .order_by(EquityRow.time, EquityRow.id)
+        .limit(1)
+    )
+    return session.scalar(query)

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
@@ -367,3 +367,7 @@ def _link_fills(session: Session, row: OrderRow) -> None:
     session.execute(
         update(FillRow).where(*unlinked).values(client_order_id=row.client_order_id, revision=next_revision(session))
     )
+
+
+def count_orders_since(session: Session, since: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(OrderRow).where(OrderRow.created_at >= since)) or 0

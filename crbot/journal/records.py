@@ -64,3 +64,13 @@ class StateRecord:
     since: datetime | None
     actor: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PretradeFacts:
+    """What the risk manager reads from the journal before every order (one read transaction)."""
+
+    state: StateRecord
+    limits: dict[str, str]
+    day_start_equity: Decimal | None
+    orders_since: int

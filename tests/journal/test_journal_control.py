@@ -95,3 +95,30 @@ def test_risk_limits_and_audit_are_one_transaction(journal: Journal, monkeypatch
     with pytest.raises(RuntimeError):
         journal.save_risk_limits({"daily_loss": "900"}, actor="mallory", reason="x")
     assert journal.risk_limits() == {"daily_loss": "200"}
+
+
+def test_pretrade_facts_read_state_limits_day_start_and_rate_together(journal: Journal, clock: ManualClock) -> None:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from crbot.domain import OrderSpec, OrderType, Side
+
+    empty = journal.pretrade_facts(clock.now(), orders_since=clock.now() - timedelta(minutes=1))
+    assert (empty.state.state, empty.limits, empty.day_start_equity, empty.orders_since) == (
+        TradingState.ACTIVE, {}, None, 0,
+    )  # fmt: skip
+    journal.snapshot_equity(Decimal("1000"), at=clock.now())
+    journal.save_risk_limits({"max_open_orders": "7"}, actor="t", reason="r")
+    journal.set_trading_state(TradingState.REDUCING, actor="t", reason="r")
+    spec = OrderSpec(client_order_id="a", symbol="BTCUSDT", side=Side.BUY, type=OrderType.LIMIT,
+                     quantity=Decimal("1"), price=Decimal("1"))  # fmt: skip
+    journal.record_intent([spec], list_client_id=None, source="t", mode="paper", expected_price=None, actor="t")
+    clock.advance(120)
+    spec2 = OrderSpec(client_order_id="b", symbol="BTCUSDT", side=Side.BUY, type=OrderType.LIMIT,
+                      quantity=Decimal("1"), price=Decimal("1"))  # fmt: skip
+    journal.record_intent([spec2], list_client_id=None, source="t", mode="paper", expected_price=None, actor="t")
+    facts = journal.pretrade_facts(clock.now(), orders_since=clock.now() - timedelta(minutes=1))
+    assert facts.state.state is TradingState.REDUCING
+    assert facts.limits == {"max_open_orders": "7"}
+    assert facts.day_start_equity == Decimal("1000")
+    assert facts.orders_since == 1  # "a" is older than a minute
