@@ -44,6 +44,9 @@ Trading state, audit, risk limits
     audit(*, actor, action, detail, reason="") -> None ; audit_events(limit=200) -> list[AuditEvent] newest first
     risk_limits() -> dict[str, str] ; save_risk_limits(values, *, actor, reason) -> None
         (given keys only; one audit event "key: old -> new; ..." in the same transaction; none if unchanged)
+Pre-trade
+    pretrade_facts(now, *, orders_since) -> PretradeFacts(state, limits, day_start_equity, orders_since)
+        what the risk manager reads before every order, in one read transaction
 Equity
     snapshot_equity(equity, *, at=None) -> None ; equity_frame() -> DataFrame(time, equity)
     day_start_equity(day: date) -> Decimal | None                first snapshot of that UTC day
