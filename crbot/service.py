@@ -33,7 +33,7 @@ from crbot.domain import (
     Side,
     StopReport,
 )
-from crbot.errors import CrbotError, InvalidInput, OrderNotFound, OutcomeUnknown
+from crbot.errors import CrbotError, InvalidInput, OrderNotFound, OutcomeUnknown, fmt
 from crbot.exchange import filters
 from crbot.journal import Journal, JournalOrder, StateRecord
 from crbot.killswitch import KillSwitch
@@ -347,7 +347,15 @@ class TradingService:
             expected_price=None,
             actor=actor,
         )
-        self._send(what)
+        try:
+            self._send(what)
+        except CrbotError as exc:  # the entry filled: say loudly that the position has no exits
+            detail = f"{entry.symbol} {fmt(qty)} bought by {norm.entry.client_order_id} has no stop-loss/take-profit"
+            self.journal.audit(actor=actor, action="position_unprotected", detail=detail, reason=str(exc))
+            logger.critical("POSITION UNPROTECTED: %s: %s", detail, exc)
+            exc.message = f"the entry FILLED but its exits were not placed: {exc.message}"
+            exc.hint = "place a stop-loss now from the ticket, or flatten with STOP"
+            raise
 
     def reconcile_pending(self) -> int:
         """Resolve orders whose outcome is unknown by asking the exchange for their client order id."""

@@ -141,3 +141,22 @@ def test_resume_needs_the_typed_word(service):
     assert service.trading_state().state is TradingState.HALTED
     service.resume(confirmation="RESUME", actor=ACTOR)
     assert service.trading_state().state is TradingState.ACTIVE
+
+
+def test_a_filled_entry_whose_exits_fail_is_reported_unprotected(service, monkeypatch):
+    from crbot.errors import ExchangeRejected
+
+    real = service.broker.submit_list
+
+    def refuse(spec):
+        raise ExchangeRejected("exchange refused the OCO", code=-2010)
+
+    monkeypatch.setattr(service.broker, "submit_list", refuse)
+    req = OrderRequest(symbol="BTCUSDT", side=Side.BUY, type=OrderType.MARKET, quantity=D("0.01"),
+                       stop_loss=D("48000"), take_profit=D("52000"))  # fmt: skip
+    with pytest.raises(ExchangeRejected, match="entry FILLED but its exits were not placed") as err:
+        service.place(req, actor=ACTOR)
+    assert "stop-loss" in err.value.hint
+    assert any(e.action == "position_unprotected" and "0.00999" in e.detail for e in service.audit_events())
+    assert service.positions()[0].quantity == D("0.00999")  # the position is real: nothing pretends otherwise
+    monkeypatch.setattr(service.broker, "submit_list", real)
