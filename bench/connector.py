@@ -36,6 +36,7 @@ from crbot.reconcile import Action
 from crbot.risk import RiskLimits
 from crbot.runtime import Runtime, build_runtime
 from crbot.sim.engine import MatchingEngine
+from crbot.sim.factory import paper_market
 from crbot.sim.server import LocalExchange, RateLimits, Request, Response
 
 N, WARMUP = 200, 20
@@ -96,26 +97,19 @@ def local_exchange() -> Iterator[Local]:
     """A fresh paper engine behind a LocalExchange on a free loopback port, on the system clock
     (python-binance stamps its requests with time.time())."""
     home = temp_home()
-    clock = SystemClock()
     rules = load_bundled_rules()
-    feed = ManualFeed({s: _price(r.tick_size) for s, r in rules.items()})
-    engine = MatchingEngine(
-        db_url=f"sqlite:///{home / 'exchange.db'}",
-        feed=feed,
-        clock=clock,
-        rules=rules,
-        commissions=FEES,
-        slippage_bps=Decimal(0),
-        starting_balances={"USDT": Decimal("100000000")},
-    )
-    exchange = LocalExchange(
-        engine, api_key=KEY, api_secret=SECRET, clock=clock, rules=rules, feed=feed, commissions=FEES, limits=UNLIMITED
-    )
-    try:
-        yield Local(exchange=exchange, engine=engine, url=exchange.start(), home=home)
-    finally:
-        exchange.stop()
-        engine.close()
+    with (
+        paper_market(
+            f"sqlite:///{home / 'exchange.db'}",
+            feed=ManualFeed({s: _price(r.tick_size) for s, r in rules.items()}),
+            clock=SystemClock(),
+            rules=rules,
+            commissions=FEES,
+            starting_balances={"USDT": Decimal("100000000")},
+        ) as market,
+        market.exchange(api_key=KEY, api_secret=SECRET, limits=UNLIMITED) as exchange,
+    ):
+        yield Local(exchange=exchange, engine=market.engine, url=exchange.base_url, home=home)
 
 
 class Stopwatch:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from crbot.broker.base import Broker
 from crbot.clock import Clock, SystemClock
 from crbot.config import Settings
-from crbot.domain import Commissions, Mode
+from crbot.domain import Mode
 from crbot.journal import Journal
 from crbot.market.feed import PriceFeed
 from crbot.service import TradingService
@@ -47,24 +47,15 @@ def _paper_broker(settings: Settings, clock: Clock, feed: PriceFeed | None) -> B
     from crbot.broker.paper import PaperBroker
     from crbot.exchange.public import load_rules
     from crbot.market.select import make_feed
-    from crbot.sim.engine import MatchingEngine
+    from crbot.sim.factory import paper_market_for
 
     feed = feed or make_feed(settings)
     # Binance's public exchangeInfo when reachable, else the bundled snapshot (never with a synthetic feed:
     # that choice means "offline", so nothing is fetched).
     rules, rules_label = load_rules("bundled" if settings.price_feed == "synthetic" else "auto")
     logger.info("paper exchange rules: %s", rules_label)
-    commissions = Commissions(maker=settings.fee_rate, taker=settings.fee_rate)
-    engine = MatchingEngine(
-        db_url=settings.paper_db_url,
-        feed=feed,
-        clock=clock,
-        rules=rules,
-        commissions=commissions,
-        slippage_bps=settings.slippage_bps,
-        starting_balances=settings.paper_balances,
-    )
-    return PaperBroker(engine, feed=feed, clock=clock, rules=rules, commissions=commissions)
+    market = paper_market_for(settings, db_url=settings.paper_db_url, feed=feed, clock=clock, rules=rules)
+    return PaperBroker(market.engine, feed=feed, clock=clock, rules=rules, commissions=market.commissions)
 
 
 def _binance_broker(settings: Settings, clock: Clock) -> Broker:

@@ -21,7 +21,6 @@ from typing import Any
 
 from crbot.clock import SystemClock
 from crbot.config import Settings
-from crbot.domain import Commissions
 from crbot.errors import ConfigError, CrbotError
 
 _ALNUM = string.ascii_letters + string.digits
@@ -83,37 +82,25 @@ def _check_host(host: str, *, allow_remote: bool) -> None:
 def _build(args: argparse.Namespace) -> tuple[Any, str, str]:
     from crbot.exchange.bundled import load_bundled_rules
     from crbot.market.select import make_feed
-    from crbot.sim.engine import MatchingEngine
-    from crbot.sim.server import LocalExchange
+    from crbot.sim.factory import paper_market_for
 
     settings = Settings.load()
     home = (args.home or settings.home / "sim").expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
-    clock = SystemClock()
-    feed = make_feed(settings)
-    rules = load_bundled_rules()
-    commissions = Commissions(maker=settings.fee_rate, taker=settings.fee_rate)
-    engine = MatchingEngine(
+    market = paper_market_for(
+        settings,
         db_url=f"sqlite:///{home / 'exchange.db'}",
-        feed=feed,
-        clock=clock,
-        rules=rules,
-        commissions=commissions,
-        slippage_bps=settings.slippage_bps,
-        starting_balances=settings.paper_balances,
+        feed=make_feed(settings),
+        clock=SystemClock(),
+        rules=load_bundled_rules(),
     )
     key = args.api_key or "".join(secrets.choice(_ALNUM) for _ in range(64))
     generated = "" if args.api_secret or args.ed25519_public_key else "".join(secrets.choice(_ALNUM) for _ in range(64))
-    exchange = LocalExchange(
-        engine,
+    exchange = market.exchange(
         api_key=key,
         api_secret=args.api_secret or generated or None,
         ed25519_public_key=_read(args.ed25519_public_key) if args.ed25519_public_key else None,
         restrictions=_restrictions(args.restrictions),
-        clock=clock,
-        rules=rules,
-        feed=feed,
-        commissions=commissions,
     )
     return exchange, key, generated
 

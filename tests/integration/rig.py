@@ -20,12 +20,12 @@ from crbot.broker.binance_retry import RetryPolicy
 from crbot.clock import Clock, ManualClock
 from crbot.config import Settings
 from crbot.domain import Commissions
-from crbot.exchange.bundled import load_bundled_rules
 from crbot.market.feed import ManualFeed
 from crbot.runtime import Runtime, build_runtime
 from crbot.sim.engine import MatchingEngine
 from crbot.sim.server import LocalExchange, Request, Response
 from crbot.sim.server_faults import Fault
+from tests.sim.test_engine_kit import paper_market
 
 D = Decimal
 KEY = "Fa7tS0kLm3NpQr5TuVw8XyZ1aB2cD4eF6gH9iJ0kL2mN4oP6qR8sT0uV2wX4yZ6a"
@@ -92,19 +92,8 @@ def quick_broker(monkeypatch: pytest.MonkeyPatch) -> None:
 def start_rig(root: Path, monkeypatch: pytest.MonkeyPatch, *, mode: str = "testnet", **env: str) -> Iterator[Rig]:
     quick_broker(monkeypatch)
     clock, feed = ManualClock(), ManualFeed(PRICES)
-    rules = load_bundled_rules()
-    engine = MatchingEngine(
-        db_url=f"sqlite:///{root / 'exchange.db'}",
-        feed=feed,
-        clock=clock,
-        rules=rules,
-        commissions=FEES,
-        slippage_bps=D(0),
-        starting_balances={"USDT": D("10000")},
-    )
-    exchange = LocalExchange(
-        engine, api_key=KEY, api_secret=SECRET, clock=clock, rules=rules, feed=feed, commissions=FEES
-    )
+    market = paper_market(root / "exchange.db", clock=clock, feed=feed, fees=FEES)
+    engine, exchange = market.engine, market.exchange(api_key=KEY, api_secret=SECRET)
     exchange.faults.stall_seconds = STALL_S
     requests = RequestLog(exchange)
     url = exchange.start()

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from crbot.clock import ManualClock
+from crbot.clock import Clock, ManualClock
 from crbot.domain import ZERO, Commissions, OrderListSpec, OrderSpec, OrderStatus, OrderType, OrderView, Side
 from crbot.exchange.bundled import load_bundled_rules
 from crbot.exchange.rules import SymbolRules
 from crbot.market.feed import ManualFeed
-from crbot.sim.engine import MatchingEngine
+from crbot.sim.factory import PaperMarket
+from crbot.sim.factory import paper_market as _paper_market
 from crbot.sim.views import ListKind
 
 D = Decimal
@@ -25,6 +26,28 @@ ETH = "ETHUSDT"
 FEES = Commissions(maker=D("0.001"), taker=D("0.001"))
 START = {"USDT": D("10000")}
 PRICES = {BTC: D("50000"), ETH: D("3000")}
+
+
+def paper_market(
+    path: Path,
+    *,
+    clock: Clock,
+    feed: ManualFeed,
+    rules: Mapping[str, SymbolRules] | None = None,
+    fees: Commissions = FEES,
+    slippage: str = "0",
+    balances: Mapping[str, Decimal] = START,
+) -> PaperMarket:
+    """The tests' paper exchange on the SQLite file ``path``: bundled rules, 0.1% fees, no slippage, 10,000 USDT."""
+    return _paper_market(
+        f"sqlite:///{path}",
+        feed=feed,
+        clock=clock,
+        rules=rules if rules is not None else load_bundled_rules(),
+        commissions=fees,
+        slippage_bps=D(slippage),
+        starting_balances=balances,
+    )
 
 
 class Rig:
@@ -47,15 +70,10 @@ class Rig:
         self.rules = rules or load_bundled_rules()
         self.start = dict(balances)
         self.fees = fees
-        self.engine = MatchingEngine(
-            db_url=f"sqlite:///{path}",
-            feed=self.feed,
-            clock=self.clock,
-            rules=self.rules,
-            commissions=fees,
-            slippage_bps=D(slippage),
-            starting_balances=balances,
+        market = paper_market(
+            path, clock=self.clock, feed=self.feed, rules=self.rules, fees=fees, slippage=slippage, balances=balances
         )
+        self.engine = market.engine
 
     def move(self, price: str, *, symbol: str = BTC, seconds: float = 1) -> None:
         """The market trades at ``price`` ``seconds`` later (the engine is not called)."""

@@ -18,17 +18,15 @@ import pytest
 from binance.client import Client
 
 from crbot.clock import SystemClock
-from crbot.domain import Commissions
-from crbot.exchange.bundled import load_bundled_rules
 from crbot.market.feed import ManualFeed
 from crbot.sim.engine import MatchingEngine
 from crbot.sim.server import LocalExchange
+from tests.sim.test_engine_kit import paper_market
 
 D = Decimal
 BTC = "BTCUSDT"
 KEY = "Cq3NnVL8m1HeW2pUz0ybTrkQdA5sXfJgE7vYhZoRtMiKwPa4cF6uIlOS9jxbDnGe"
 SECRET = "Z9yXwVuTsRqPoNmLkJiHgFeDcBa8765432107a6B5c4D3e2F1g0HiJkLmNoPqRsT"
-FEES = Commissions(maker=D("0.001"), taker=D("0.001"))
 PRICES = {BTC: D("50000"), "ETHUSDT": D("3000")}
 
 
@@ -45,23 +43,11 @@ class Sim:
 
 
 def start_sim(path: Path, **exchange_kw: Any) -> Sim:
-    clock = SystemClock()
     feed = ManualFeed(PRICES)
-    rules = load_bundled_rules()
-    engine = MatchingEngine(
-        db_url=f"sqlite:///{path}",
-        feed=feed,
-        clock=clock,
-        rules=rules,
-        commissions=FEES,
-        slippage_bps=D(0),
-        starting_balances={"USDT": D("10000")},
-    )
-    options: dict[str, Any] = {"api_key": KEY, "api_secret": SECRET, "clock": clock}
-    options.update(exchange_kw)
-    exchange = LocalExchange(engine, rules=rules, feed=feed, commissions=FEES, **options)
+    market = paper_market(path, clock=SystemClock(), feed=feed)
+    exchange = market.exchange(**{"api_key": KEY, "api_secret": SECRET} | exchange_kw)
     exchange.faults.stall_seconds = 5  # longer than any client timeout below; stop() releases it anyway
-    return Sim(exchange=exchange, engine=engine, feed=feed, url=exchange.start())
+    return Sim(exchange=exchange, engine=market.engine, feed=feed, url=exchange.start())
 
 
 def make_client(url: str, key: str = KEY, secret: str | None = SECRET, *, timeout: float = 5, **kw: Any) -> Client:

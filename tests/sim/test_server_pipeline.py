@@ -22,12 +22,11 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from crbot.clock import ManualClock, from_ms, to_ms
-from crbot.exchange.bundled import load_bundled_rules
 from crbot.market.feed import ManualFeed
-from crbot.sim.engine import MatchingEngine
 from crbot.sim.server import LocalExchange, RateLimits, Request, Response
 from crbot.sim.server_auth import hmac_signature
-from tests.sim.test_server_kit import BTC, FEES, KEY, PRICES, SECRET, make_client, start_sim
+from tests.sim.test_engine_kit import paper_market
+from tests.sim.test_server_kit import BTC, KEY, PRICES, SECRET, make_client, start_sim
 
 D = Decimal
 DOC_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
@@ -53,20 +52,8 @@ class Rig:
 
 def make_rig(tmp_path: Path, *, start: datetime | None = None, secret: str = SECRET, key: str = KEY, **kw: Any) -> Rig:
     clock = ManualClock(start)
-    feed = ManualFeed(PRICES)
-    rules = load_bundled_rules()
-    engine = MatchingEngine(
-        db_url=f"sqlite:///{tmp_path / 'pipe.db'}",
-        feed=feed,
-        clock=clock,
-        rules=rules,
-        commissions=FEES,
-        slippage_bps=D(0),
-        starting_balances={"USDT": D("10000")},
-    )
-    ex = LocalExchange(
-        engine, api_key=key, api_secret=secret, clock=clock, rules=rules, feed=feed, commissions=FEES, **kw
-    )
+    market = paper_market(tmp_path / "pipe.db", clock=clock, feed=ManualFeed(PRICES))
+    ex = market.exchange(api_key=key, api_secret=secret, **kw)
     return Rig(exchange=ex, clock=clock, secret=secret, key=key)
 
 

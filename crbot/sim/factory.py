@@ -1,0 +1,101 @@
+"""One way to set up a paper exchange: the MatchingEngine together with the feed, clock, rules and fees it
+reads, so the faces built on it (PaperBroker, LocalExchange) are given the very same ones.
+
+    with paper_market(db_url, feed=feed, clock=clock, rules=rules, commissions=fees,
+                      starting_balances={"USDT": Decimal("10000")}) as market,
+         market.exchange(api_key=KEY, api_secret=SECRET) as exchange:   # serving on 127.0.0.1, free port
+        ...exchange.base_url...
+
+``paper_market_for`` takes the fee rate, slippage and starting balances from the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from crbot.clock import Clock
+from crbot.config import Settings
+from crbot.domain import ZERO, Commissions
+from crbot.exchange.rules import SymbolRules
+from crbot.market.feed import PriceFeed
+from crbot.sim.engine import MatchingEngine
+
+if TYPE_CHECKING:
+    from crbot.sim.server import LocalExchange
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaperMarket:
+    """A paper MatchingEngine and what it reads. Closing it (or leaving its ``with``) closes the engine."""
+
+    engine: MatchingEngine
+    feed: PriceFeed
+    clock: Clock
+    rules: Mapping[str, SymbolRules]
+    commissions: Commissions
+
+    def exchange(self, *, api_key: str, **options: Any) -> LocalExchange:
+        """A LocalExchange serving this engine on the same feed, clock, rules and fees (not started yet;
+        ``with`` starts it on 127.0.0.1 and a free port). ``options`` go to LocalExchange as they are."""
+        # imported here: paper mode in-process never needs the HTTP server
+        from crbot.sim.server import LocalExchange
+
+        return LocalExchange(
+            self.engine,
+            api_key=api_key,
+            clock=self.clock,
+            rules=self.rules,
+            feed=self.feed,
+            commissions=self.commissions,
+            **options,
+        )
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def __enter__(self) -> PaperMarket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def paper_market(
+    db_url: str,
+    *,
+    feed: PriceFeed,
+    clock: Clock,
+    rules: Mapping[str, SymbolRules],
+    commissions: Commissions,
+    starting_balances: Mapping[str, Decimal],
+    slippage_bps: Decimal = ZERO,
+) -> PaperMarket:
+    """A paper engine on ``db_url`` (an existing book continues; a new one is funded with ``starting_balances``)."""
+    engine = MatchingEngine(
+        db_url=db_url,
+        feed=feed,
+        clock=clock,
+        rules=rules,
+        commissions=commissions,
+        slippage_bps=slippage_bps,
+        starting_balances=starting_balances,
+    )
+    return PaperMarket(engine=engine, feed=feed, clock=clock, rules=rules, commissions=commissions)
+
+
+def paper_market_for(
+    settings: Settings, *, db_url: str, feed: PriceFeed, clock: Clock, rules: Mapping[str, SymbolRules]
+) -> PaperMarket:
+    """The paper engine the settings describe: their fee rate (maker and taker), slippage and starting balances."""
+    return paper_market(
+        db_url,
+        feed=feed,
+        clock=clock,
+        rules=rules,
+        commissions=Commissions(maker=settings.fee_rate, taker=settings.fee_rate),
+        slippage_bps=settings.slippage_bps,
+        starting_balances=settings.paper_balances,
+    )
