@@ -6,12 +6,19 @@ lock orders revisions exactly as they commit, so "rows with a revision above the
 whole change since the last load, whichever process wrote it. A row count taken in the same read
 transaction guards against anything else (a restored file): on mismatch the frame is reloaded in full.
 Other backends (PostgreSQL sequences can commit out of order) always load in full.
+
+On SQLite the frame is also kept on disk beside the journal (Arrow IPC, ``<journal>.fills.arrow``), so a
+new process starts from it and reads only the rows written since: the first Performance page after a
+restart does not pay for parsing every fill again. The snapshot is only a cache: its revision is its
+highest row revision, the same count check guards it, and anything unreadable is ignored.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection
@@ -47,15 +54,20 @@ FROM fills f LEFT JOIN orders o ON o.client_order_id = f.client_order_id
 _ALL = _SELECT + "ORDER BY f.id"
 _SINCE = _SELECT + "WHERE f.revision > ? ORDER BY f.id"  # SQLite only (qmark parameters)
 _HEAD = "SELECT COUNT(*), COALESCE(MAX(revision), 0) FROM fills"
+_ROW_CHECK = "SELECT revision, trade_id, symbol FROM fills WHERE id = ?"
 
 
 class FillFrameCache:
     """Thread-safe; one per Journal. Returns frames the caller may modify (copy-on-write)."""
 
-    def __init__(self) -> None:
+    SNAPSHOT_EVERY = 10_000  # rows added since the last snapshot before it is rewritten
+
+    def __init__(self, snapshot: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._frame: pd.DataFrame | None = None  # with id and revision columns, ordered by (time, id)
         self._revision = 0
+        self._snapshot = snapshot
+        self._snapshot_rows = 0
 
     def load(self, db: Database) -> pd.DataFrame:
         with self._lock:
@@ -63,8 +75,50 @@ class FillFrameCache:
                 with db.connect() as conn:
                     return _public(_ordered(_to_frame(fetch(conn, _ALL))))
             with db.connect() as conn, conn.begin():  # one snapshot for the count and the rows
+                if self._frame is None:
+                    self._frame = self._matching(conn, self._read_snapshot())
                 self._frame = self._refresh(conn, self._frame)
+            if len(self._frame) - self._snapshot_rows >= self.SNAPSHOT_EVERY:
+                self._write_snapshot(self._frame)
             return _public(self._frame)
+
+    def _matching(self, conn: Connection, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        """The snapshot only if its newest row is in this journal as it was (not a file left by another one)."""
+        if frame is None or not len(frame):
+            return None
+        last = frame.loc[frame["id"].idxmax()]
+        found = fetch(conn, _ROW_CHECK, (int(last["id"]),))
+        if found and tuple(found[0]) == (int(last["revision"]), int(last["trade_id"]), last["symbol"]):
+            return frame
+        logger.warning("the fills snapshot %s belongs to another journal: reloading", self._snapshot)
+        self._revision = 0
+        return None
+
+    def _read_snapshot(self) -> pd.DataFrame | None:
+        if self._snapshot is None or not self._snapshot.exists():
+            return None
+        try:
+            frame = pd.read_feather(self._snapshot)
+            if list(frame.columns) != list(_ROW_COLUMNS):
+                raise ValueError(f"columns {list(frame.columns)}")
+        except (OSError, ValueError, ImportError) as exc:  # a cache: never a reason to fail
+            logger.warning("ignoring the fills snapshot %s: %s", self._snapshot, exc)
+            return None
+        self._revision = int(frame["revision"].max()) if len(frame) else 0
+        self._snapshot_rows = len(frame)
+        return frame
+
+    def _write_snapshot(self, frame: pd.DataFrame) -> None:
+        if self._snapshot is None:
+            return
+        partial = self._snapshot.with_name(f"{self._snapshot.name}.{os.getpid()}.tmp")
+        try:
+            frame.to_feather(partial)
+            os.replace(partial, self._snapshot)  # atomic: another process reads the old or the new file
+            self._snapshot_rows = len(frame)
+        except (OSError, ValueError, ImportError) as exc:
+            logger.warning("could not write the fills snapshot %s: %s", self._snapshot, exc)
+            partial.unlink(missing_ok=True)
 
     def _refresh(self, conn: Connection, cached: pd.DataFrame | None) -> pd.DataFrame:
         count, revision = fetch(conn, _HEAD)[0]

@@ -28,7 +28,8 @@ class Journal(OrderJournal, FillJournal, ControlJournal, EquityJournal):
     def __init__(self, url: str, clock: Clock) -> None:
         self._clock = clock
         self._db = Database(url, clock)
-        self._fill_frames = FillFrameCache()
+        path = self._db.url_path
+        self._fill_frames = FillFrameCache(path.with_name(path.name + ".fills.arrow") if path else None)
         logger.info("journal open at %s", self._db.safe_url)
 
     @property

@@ -157,3 +157,48 @@ def test_frame_reloads_when_the_file_changed_underneath(journal: Journal, db_url
         raw.execute("DELETE FROM fills WHERE trade_id = 1")  # e.g. a restored backup
     raw.close()
     assert list(journal.fills_frame()["trade_id"]) == [2]
+
+
+def test_a_new_process_starts_from_the_fills_snapshot_and_reads_only_what_is_new(
+    db_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from crbot.journal import fill_frames
+
+    monkeypatch.setattr(fill_frames.FillFrameCache, "SNAPSHOT_EVERY", 3)
+    first = Journal(db_url, clock)
+    first.record_fills([fill(i) for i in range(1, 6)])
+    assert len(first.fills_frame()) == 5  # a full load writes the snapshot
+    snapshots = list(tmp_path.glob("*.fills.arrow"))
+    assert len(snapshots) == 1
+    first.record_fills([fill(6)])  # written after the snapshot
+
+    fetched: list[str] = []
+    real_fetch = fill_frames.fetch
+
+    def spy(conn, sql, params=()):
+        fetched.append(sql)
+        return real_fetch(conn, sql, params)
+
+    monkeypatch.setattr(fill_frames, "fetch", spy)
+    second = Journal(db_url, clock)  # another process on the same file
+    frame = second.fills_frame()
+    assert list(frame["trade_id"]) == [1, 2, 3, 4, 5, 6]
+    assert fill_frames._ALL not in fetched and fill_frames._SINCE in fetched  # only the new row was read
+    assert frame.equals(first.fills_frame())
+
+
+def test_a_snapshot_of_another_journal_is_ignored(tmp_path, clock: ManualClock, monkeypatch) -> None:
+    from crbot.journal import fill_frames
+
+    monkeypatch.setattr(fill_frames.FillFrameCache, "SNAPSHOT_EVERY", 1)
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    old = Journal(url, clock)
+    old.record_fills([fill(i, price="100") for i in range(1, 4)])
+    old.fills_frame()
+    old.close()
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"j.db{suffix}").unlink(missing_ok=True)  # the journal is replaced, its snapshot stays
+    new = Journal(url, clock)
+    new.record_fills([fill(i, price="200", symbol="ETHUSDT", asset="ETH") for i in range(7, 10)])
+    frame = new.fills_frame()
+    assert list(frame["trade_id"]) == [7, 8, 9] and set(frame["symbol"]) == {"ETHUSDT"}
