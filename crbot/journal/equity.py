@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,9 @@ from crbot.clock import Clock
 from crbot.journal.database import Database
 from crbot.journal.frames import as_double, fetch, to_frame
 from crbot.journal.models import EquityRow
+
+if TYPE_CHECKING:  # pandas loads only when a frame is asked for (a CLI call never pays for it)
+    import pandas as pd
 
 _EQUITY_SQL = f"SELECT time, {as_double('equity')} FROM equity_snapshots ORDER BY time, id"
 

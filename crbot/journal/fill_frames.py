@@ -19,9 +19,12 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Connection
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from crbot.journal.database import Database
 from crbot.journal.frames import as_double, fetch, to_frame
@@ -97,6 +100,8 @@ class FillFrameCache:
     def _read_snapshot(self) -> pd.DataFrame | None:
         if self._snapshot is None or not self._snapshot.exists():
             return None
+        import pandas as pd
+
         try:
             frame = pd.read_feather(self._snapshot)
             if list(frame.columns) != list(_ROW_COLUMNS):
@@ -147,6 +152,8 @@ def _to_frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
 
 
 def _merge(cached: pd.DataFrame, changed: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     if changed.empty:
         return cached
     relinked = cached["id"].isin(changed["id"])

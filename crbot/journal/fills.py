@@ -7,9 +7,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
@@ -19,6 +18,9 @@ from crbot.journal.database import Database
 from crbot.journal.fill_frames import FILL_COLUMNS, FillFrameCache
 from crbot.journal.models import FillRow, OrderRow
 from crbot.journal.types import datetime_to_us, decimal_to_text
+
+if TYPE_CHECKING:  # pandas loads only when a frame is asked for (a CLI call never pays for it)
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 

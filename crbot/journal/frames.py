@@ -7,11 +7,12 @@ metrics, never in the order path), so the columns arrive typed and pandas only f
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import Connection
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TIME_DTYPE = "datetime64[ns, UTC]"
 
@@ -43,6 +44,9 @@ def to_frame(
     strs: Iterable[str] = (),
 ) -> pd.DataFrame:
     """Rows -> typed frame (same columns and dtypes when ``rows`` is empty)."""
+    import numpy as np
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=list(columns))
     for name in times:  # integer epoch microseconds
         frame[name] = pd.to_datetime(frame[name].to_numpy(dtype=np.int64), unit="us", utc=True).astype(TIME_DTYPE)

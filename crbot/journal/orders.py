@@ -13,8 +13,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,9 @@ from crbot.journal.fills import next_revision
 from crbot.journal.frames import as_double, fetch, to_frame
 from crbot.journal.models import FillRow, OrderRow
 from crbot.journal.records import PENDING_STATUSES, JournalOrder
+
+if TYPE_CHECKING:  # pandas loads only when a frame is asked for (a CLI call never pays for it)
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
