@@ -108,11 +108,10 @@ class TradingService:
     def audit_events(self, limit: int = 200) -> list[AuditEvent]:
         return self.journal.audit_events(limit)
 
-    def prices(self, symbols: set[str] | None = None) -> dict[str, Decimal]:
-        """Last prices for the symbols we trade or hold (a missing price is left out, never zero)."""
-        wanted = symbols if symbols is not None else set(self.broker.rules()) & self._interesting_symbols()
+    def prices(self, symbols: set[str]) -> dict[str, Decimal]:
+        """Last prices of these symbols (a missing price is left out, never zero)."""
         result = {}
-        for symbol in wanted:
+        for symbol in symbols:
             try:
                 result[symbol] = self.broker.last_price(symbol)
             except CrbotError as exc:
@@ -148,9 +147,6 @@ class TradingService:
 
         j = self.journal
         return metrics.summary(j.fills_frame(), j.orders_frame(), j.equity_frame())
-
-    def _interesting_symbols(self) -> set[str]:
-        return set(self.risk_limits().allowed_symbols) | {o.symbol for o in self.journal.orders(open_only=True)}
 
     # ---- the order path ---------------------------------------------------------------------------
     def preview(self, req: OrderRequest) -> Preview:
