@@ -6,7 +6,7 @@ import importlib
 import logging
 import sys
 
-# fills runs last: its AppTest rewrites __main__, which the connector bench's spawned process would re-import
+# any order works: the connector bench's exchange is a fresh `python -m` process, untouched by fills' AppTest
 ALL = ("order_path", "stop", "connector", "fills")
 
 

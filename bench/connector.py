@@ -13,7 +13,10 @@ rate limiter. Prices never move (a ManualFeed), so matching costs the same on ev
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -203,12 +206,9 @@ def overhead() -> list[str]:
 def stop_with_latency() -> list[str]:
     """The exchange runs in its own process, as Binance would: in one process its request handling and the
     client's would share one interpreter lock and serialise, which is not what a round trip costs."""
-    ctx = multiprocessing.get_context("spawn")
-    control, child = ctx.Pipe()
-    process = ctx.Process(target=_exchange_process, args=(child,), daemon=True)
-    process.start()
+    exchange = _ExchangeProcess()
     try:
-        url, home = control.recv()
+        url, home = exchange.started["url"], exchange.started["home"]
         rt = build_runtime(testnet_settings(url, Path(home)), clock=SystemClock())
         svc = rt.service
         symbols = sorted(rt.broker.rules())[:SYMBOLS]
@@ -223,17 +223,14 @@ def stop_with_latency() -> list[str]:
                     actor="bench",
                 )
         assert len(rt.broker.open_orders()) == SYMBOLS * PER_SYMBOL
-        control.send(LATENCY_MS)  # from now on every answer is 50 ms late, and requests are counted
-        control.recv()
+        exchange.ask(f"latency {LATENCY_MS}")  # from now on every answer is 50 ms late, and requests are counted
         started = time.perf_counter()
         stopped = svc.stop(reason="bench", actor="bench")
         wall_ms = (time.perf_counter() - started) * 1000
-        control.send("summary")
-        asked = control.recv()
+        asked = exchange.ask("summary")
         rt.journal.close()
     finally:
-        control.send("stop")
-        process.join(timeout=10)
+        exchange.stop()
     assert stopped.ok and len(stopped.canceled) == SYMBOLS * PER_SYMBOL, stopped
     return [
         _line(
@@ -245,17 +242,43 @@ def stop_with_latency() -> list[str]:
     ]
 
 
-def _exchange_process(control: Any) -> None:
-    """Child process: serve a LocalExchange; the parent sets its latency and asks what it was sent."""
-    with local_exchange() as local:
-        control.send((local.url, str(local.home)))
-        while (command := control.recv()) != "stop":
-            if command == "summary":
-                control.send(local.requests_summary())
-            else:
-                local.exchange.faults.latency_ms = command
-                local.count_requests()
-                control.send(None)
+class _ExchangeProcess:
+    """``python -m bench.exchange_process``: a fresh interpreter, commands and answers as JSON lines."""
+
+    def __init__(self) -> None:
+        root = Path(__file__).resolve().parents[1]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.exchange_process"],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.started: dict[str, str] = self._answer()
+
+    def ask(self, command: str) -> Any:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self._answer()
+
+    def _answer(self) -> Any:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the exchange process ended (exit code {self.proc.wait(timeout=10)})")
+        return json.loads(line)
+
+    def stop(self) -> None:
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write("stop\n")
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait(timeout=10)
 
 
 def _raise_limits(rt: Runtime, symbols: list[str]) -> None:

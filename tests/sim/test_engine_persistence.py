@@ -3,22 +3,22 @@ on the same file interleave without losing, duplicating or double-filling anythi
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import os
+import subprocess
+import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from crbot.clock import ManualClock
 from crbot.domain import ZERO, OrderStatus, Side
-from crbot.exchange.bundled import load_bundled_rules
-from crbot.market.feed import ManualFeed
-from crbot.sim.engine import MatchingEngine
-from tests.sim.test_engine_kit import BTC, FEES, PRICES, START, Rig, assert_ledger, oco, sl, spec, tp
+from tests.sim.engine_process import T0
+from tests.sim.test_engine_kit import BTC, Rig, assert_ledger, oco, sl, spec, tp
 
 D = Decimal
-T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_restart_continues_the_same_account_and_catches_up(tmp_path: Path) -> None:
@@ -103,48 +103,32 @@ def test_threads_sharing_one_engine_keep_the_ledger_exact(tmp_path: Path) -> Non
     assert_ledger(rig)
 
 
-def _process_trader(path: str, prefix: str, count: int) -> list[int]:
-    """One process of its own (dashboard, CLI, bot) trading the shared paper account."""
-    engine = MatchingEngine(
-        db_url=f"sqlite:///{path}",
-        feed=ManualFeed(PRICES),
-        clock=ManualClock(T0),
-        rules=load_bundled_rules(),
-        commissions=FEES,
-        slippage_bps=D(0),
-        starting_balances=START,
-    )
-    ids = []
-    for i in range(count):
-        ids.append(engine.new_order(spec(f"{prefix}{i}", Side.BUY, "0.001", "40000")).order_id)
-        if i % 3 == 0:
-            engine.cancel(BTC, client_order_id=f"{prefix}{i}")
-    return ids
-
-
-def _process_watcher(path: str, order_price: str, at_seconds: int) -> list[str]:
-    """Another process whose feed saw the market trade at ``order_price``; its calls match everyone's orders."""
-    feed = ManualFeed(PRICES)
-    feed.move(BTC, order_price, T0 + timedelta(seconds=at_seconds))
-    engine = MatchingEngine(
-        db_url=f"sqlite:///{path}",
-        feed=feed,
-        clock=ManualClock(T0 + timedelta(seconds=2 * at_seconds)),
-        rules=load_bundled_rules(),
-        commissions=FEES,
-        slippage_bps=D(0),
-        starting_balances={"USDT": D("999")},
-    )
-    return [b.asset for b in engine.balances()]
+def _run(*commands: list[str]) -> list[list]:
+    """Start one child per command at once (a fresh ``python -m``, nothing inherited from this process's
+    ``__main__``), wait for all, and return what each printed (JSON)."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.sim.engine_process", *command],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    results = []
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+        results.append(json.loads(out))
+    return results
 
 
 def test_two_processes_share_one_paper_account(tmp_path: Path) -> None:
     path = tmp_path / "paper.db"
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
-        # both start on a fresh file at once: schema and funding must happen exactly once
-        jobs = [pool.submit(_process_trader, str(path), p, 30) for p in ("p", "q")]
-        ids = [i for job in jobs for i in job.result(timeout=120)]
+    # both start on a fresh file at once: schema and funding must happen exactly once
+    ids = [i for result in _run(*(["trader", str(path), p, "30"] for p in ("p", "q"))) for i in result]
     assert len(set(ids)) == 60
 
     rig = Rig(path, clock=ManualClock(T0))
@@ -155,8 +139,7 @@ def test_two_processes_share_one_paper_account(tmp_path: Path) -> None:
 
     # an order placed here fills when another process, whose feed saw the price, calls the engine
     rig.engine.new_order(spec("mine", Side.BUY, "0.001", "45000"))
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-        pool.submit(_process_watcher, str(path), "44000", 30).result(timeout=120)
+    assert _run(["watcher", str(path), "44000", "30"]) == [["BTC", "USDT"]]
     rig.clock.advance(60)
     mine = rig.engine.get_order(BTC, client_order_id="mine")
     assert mine.status is OrderStatus.FILLED and mine.cumulative_quote == D("45")
