@@ -168,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from crbot.sim.server import serve_main
 
         return serve_main(args_in[2:])
+    if args_in[:1] == ["sim"]:  # `serve` is the only sim command
+        what = f"unknown sim command {args_in[1]!r}" if len(args_in) > 1 else "sim needs a command"
+        print(f"error: {what}: use `python -m crbot sim serve`", file=sys.stderr)
+        return EXIT_INVALID
     try:
         args = build_parser().parse_args(args_in)
         result = _dispatch(args)

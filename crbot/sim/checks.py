@@ -14,6 +14,7 @@ from decimal import Decimal
 from crbot.domain import OrderListSpec, OrderSpec, OrderType, Side
 from crbot.errors import ExchangeRejected, InvalidInput, fmt
 from crbot.exchange import filters
+from crbot.exchange.binance_json_params import CLIENT_ID
 from crbot.exchange.rules import SymbolRules
 from crbot.sim.views import ListKind
 
@@ -35,6 +36,7 @@ def symbol_rules(rules: Mapping[str, SymbolRules], symbol: str) -> SymbolRules:
 def list_kind(spec: OrderListSpec) -> ListKind:
     """OCO (no working order, two legs), OTO (working + one), OTOCO (working + two); else -1102."""
     n = len(spec.pending)
+    check_client_id(spec.list_client_id, "listClientOrderId")
     if spec.working is None and n == 2:
         return ListKind.OCO
     if spec.working is not None and n in (1, 2):
@@ -55,14 +57,19 @@ def check_shape(spec: OrderSpec, symbol: str) -> None:
             code=-1102,
             hint="every order of a list trades the list's symbol",
         )
-    if not spec.client_order_id or len(spec.client_order_id) > 36:
-        raise InvalidInput(
-            f"client order id {spec.client_order_id!r} must have 1 to 36 characters",
-            code=-1100,
-            hint="use [A-Za-z0-9_-], at most 36 characters",
-        )
+    check_client_id(spec.client_order_id, "newClientOrderId")
     if spec.type is OrderType.MARKET and spec.price is not None:
         raise InvalidInput("a MARKET order takes no price", code=-1106, hint="leave the price empty")
+
+
+def check_client_id(value: str, name: str) -> None:
+    """Binance's rule, the one the live broker applies (binance_json_params.CLIENT_ID): -1100 otherwise."""
+    if not CLIENT_ID.fullmatch(value):  # fullmatch: the pattern's '$' would let a trailing newline through
+        raise InvalidInput(
+            f"Illegal characters found in parameter '{name}'; legal range is '{CLIENT_ID.pattern}'.",
+            code=-1100,
+            hint=f"{value[:40]!r} is not a valid id: use 1-36 characters from A-Z a-z 0-9 _ -",
+        )
 
 
 def check_oco_pair(legs: Sequence[OrderSpec], reference: Decimal, *, against: str) -> None:

@@ -10,7 +10,9 @@ internet.
 Every request goes through one pipeline (``LocalExchange.handle``): fault lookup and latency, request
 weight (429 / 418), faults that fire before processing, API key / permissions / signature / timestamp,
 the order-rate limits, the handler (engine calls serialised under one lock, the engine advanced to
-the clock first), faults that fire after processing. Standard library HTTP only (ThreadingHTTPServer).
+the clock first), faults that fire after processing. Standard library HTTP only (ThreadingHTTPServer),
+hardened like a server: a listen backlog of 128, a per-connection read timeout (``read_timeout``), and a
+Binance-style JSON 400 for a request HTTP itself cannot parse.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import socket
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +56,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["LocalExchange", "RateLimits", "serve_main"]
 
+MAX_BODY = 1 << 20  # bytes; a form body of any real request is far smaller
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,10}")
+
 
 class Action(StrEnum):
     REPLY = "reply"
@@ -84,6 +91,7 @@ class LocalExchange:
     when the engine keeps them private). ``limits`` replaces every rate limit; without it only the
     request-weight limit differs from Binance's defaults, set by ``weight_limit``. ``restrictions`` are
     the key's apiRestrictions fields over SAFE_RESTRICTIONS; they also gate reading and trading.
+    ``read_timeout`` (seconds) closes a connection whose client sends nothing (or too little) for that long.
     """
 
     def __init__(
@@ -100,7 +108,11 @@ class LocalExchange:
         rules: Mapping[str, SymbolRules] | None = None,
         feed: PriceFeed | None = None,
         commissions: Commissions | None = None,
+        read_timeout: float = 10.0,
     ) -> None:
+        if not read_timeout > 0:  # 0 would make the sockets non-blocking
+            raise ConfigError(f"read_timeout must be positive, not {read_timeout}", hint="e.g. read_timeout=10")
+        self.read_timeout = read_timeout
         self.faults = Faults()
         self.limits = limits or RateLimits(weight_per_minute=weight_limit)
         self.meter = RateMeter(self.limits, clock)
@@ -127,7 +139,7 @@ class LocalExchange:
         if self._httpd is not None:
             return self.base_url
         self.faults.reset_release()
-        self._httpd = _HTTPServer((host, port), self)
+        self._httpd = _HTTPServer((host, port), self, read_timeout=self.read_timeout)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="crbot-local-exchange", daemon=True
         )
@@ -223,6 +235,7 @@ class LocalExchange:
         if not signature:
             raise missing("signature")
         self._credentials.check_signature(payload, signature)
+        params.long("timestamp")  # -1100 / -1108 for what is not a number that fits, before any arithmetic
         check_timestamp(params.raw("timestamp"), params.raw("recvWindow"), to_ms(self.venue.now()))
 
 
@@ -250,9 +263,11 @@ def _fault_response(fault: Fault, headers: dict[str, str]) -> Response:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the stdlib's 5 leaves a burst of clients unanswered
 
-    def __init__(self, address: tuple[str, int], exchange: LocalExchange) -> None:
+    def __init__(self, address: tuple[str, int], exchange: LocalExchange, *, read_timeout: float) -> None:
         self.exchange = exchange
+        self.read_timeout = read_timeout
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -270,6 +285,13 @@ class _HTTPServer(ThreadingHTTPServer):
         for conn in conns:
             _shutdown(conn)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client that hung up or went silent is routine for a server, not a traceback on stderr
+        if isinstance(sys.exc_info()[1], OSError):
+            logger.debug("connection from %s ended abruptly", client_address, exc_info=True)
+        else:
+            logger.exception("local exchange failed on a connection from %s", client_address)
+
 
 def _shutdown(conn: socket.socket) -> None:
     with contextlib.suppress(OSError):  # already closed by the peer
@@ -282,6 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
 
     def setup(self) -> None:
+        self.timeout = self.server.read_timeout  # applied to the socket by StreamRequestHandler.setup
         super().setup()
         self.server.track(self.connection, alive=True)
 
@@ -305,8 +328,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8", "replace") if length > 0 else ""
+        length = self.headers.get("Content-Length", "0").strip() or "0"
+        if not _CONTENT_LENGTH.fullmatch(length):
+            self.send_error(400, f"Bad Content-Length {length[:20]!r}")
+            return
+        if int(length) > MAX_BODY:
+            self.send_error(413, f"Request body over {MAX_BODY} bytes")
+            return
+        try:
+            body = self.rfile.read(int(length)).decode("utf-8", "replace")
+        except TimeoutError:  # fewer bytes than announced: give up on this connection
+            self.close_connection = True
+            return
         request = Request(
             method=method,
             path=url.path,
@@ -331,6 +364,26 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib answers unparsable requests with an HTML page; Binance clients expect JSON."""
+        what = message or self.responses.get(code, ("Bad request",))[0]
+        if code == 501:  # a method the API does not have
+            body = {"code": -1020, "msg": f"This operation is not supported. ({what})"}
+        else:
+            body = {"code": -1100, "msg": f"Illegal characters found in the request: {what}."}
+        data = json.dumps(body, separators=(",", ":")).encode()
+        self.log_error("code %d, message %s", code, what)
+        self.close_connection = True  # the stream may be out of step with the request boundaries
+        if self.request_version == "HTTP/0.9":  # an unparsable request line: answer with a status line anyway
+            self.request_version = self.protocol_version
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s %s", self.client_address[0], format % args)

@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from crbot.clock import SystemClock
 from crbot.config import Settings
@@ -26,10 +26,29 @@ from crbot.errors import ConfigError, CrbotError
 _ALNUM = string.ascii_letters + string.digits
 
 
+class UsageError(Exception):
+    """A bad command line: printed as one ``error:`` line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # argparse would print the usage block and sys.exit
+        raise UsageError(f"{message} — see python -m crbot sim serve --help")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 0-65535 (0 picks a free one)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m crbot sim serve", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m crbot sim serve", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
     parser.add_argument("--api-key", default="", help="the key clients must send (default: generated)")
     parser.add_argument("--api-secret", default="", help="HMAC secret of that key (default: generated)")
     parser.add_argument("--ed25519-public-key", type=Path, help="PEM file: accept Ed25519 signatures of this key")
@@ -41,7 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = None) -> int:
     """Serve until Ctrl-C (or until ``stop`` is set, for tests). Returns the exit status."""
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         _check_host(args.host, allow_remote=args.allow_remote)
         exchange, key, generated_secret = _build(args)

@@ -3,7 +3,8 @@
 Query string and form body are merged (the query string wins, rest-api.md "General Information on
 Endpoints"); a parameter repeated within one of them is -1101. Typed getters raise
 ``ExchangeRejected`` with Binance's code and message: -1102 missing, -1100 illegal characters
-(``1e-05`` is not a decimal), -1121 unknown symbol, -1115/-1116/-1117 bad enums.
+(``1e-05`` is not a decimal; a DECIMAL has at most 20 integer digits and 20 decimals), -1108 a LONG
+beyond what the exchange holds, -1121 unknown symbol, -1115/-1116/-1117 bad enums.
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ from decimal import Decimal
 from urllib.parse import parse_qsl
 
 from crbot.errors import ExchangeRejected
+from crbot.exchange.binance_json_params import CLIENT_ID
 
 _DECIMAL = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 _LONG = re.compile(r"-?[0-9]{1,20}")
-_CLIENT_ID = re.compile(r"[A-Za-z0-9._\-]{1,36}")  # Binance: ^[\.A-Z\:/a-z0-9_-]{1,36}$ (we refuse ':' and '/')
+_INT64 = (-(2**63), 2**63 - 1)
+# startTime / endTime become datetimes, and windows are added to them: up to 9000-01-01 leaves room
+# before datetime's year 9999 (nothing is ever found that late anyway)
+_TIME_MS = (0, 221_845_392_000_000)
+_BOUNDS = {"startTime": _TIME_MS, "endTime": _TIME_MS}
 _SYMBOL = re.compile(r"[A-Z0-9\-_.]{1,20}")
 _SYMBOLS = re.compile(r'\[("[A-Z0-9\-_.]{1,20}"(,"[A-Z0-9\-_.]{1,20}")*)?\]')
 
@@ -90,7 +96,11 @@ class Params:
             return None
         if not _LONG.fullmatch(value):
             raise illegal(name, "^[0-9]{1,20}$")
-        return int(value)
+        number = int(value)
+        low, high = _BOUNDS.get(name, _INT64)
+        if not low <= number <= high:  # 20 digits can exceed int64 (SQLite) and datetime
+            raise ExchangeRejected(f"Parameter '{name}' overflowed.", code=-1108)
+        return number
 
     def limit(self, *, default: int = 500, maximum: int = 1000) -> int:
         value = self.long("limit")
@@ -119,8 +129,8 @@ class Params:
 
     def client_id(self, name: str) -> str | None:
         value = self.text(name)
-        if value is not None and not _CLIENT_ID.fullmatch(value):
-            raise illegal(name, "^[\\.A-Z\\:/a-z0-9_-]{1,36}$")
+        if value is not None and not CLIENT_ID.fullmatch(value):  # the rule the live broker applies
+            raise illegal(name, CLIENT_ID.pattern)
         return value
 
     def symbol(self, known: Collection[str], *, required: bool = True) -> str | None:
