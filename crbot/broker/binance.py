@@ -330,18 +330,18 @@ class BinanceBroker:
         )
         return orders_from_json(raw, default_time=self._clock.now())
 
-    def all_orders(self, symbol: str, since: datetime | None = None) -> list[OrderView]:
+    def all_orders(self, symbol: str, since: datetime | None = None, *, from_id: int | None = None) -> list[OrderView]:
         rows = walk(
             self._t, f"the {symbol} order history", lambda c, p: c.get_all_orders(symbol=symbol, **p),
-            cursor="orderId", key="orderId", since=since,
+            cursor="orderId", key="orderId", since=since, from_id=from_id,
         )  # fmt: skip
         now = self._clock.now()
         return sorted((order_from_json(r, default_time=now) for r in rows), key=lambda v: (v.time, v.order_id))
 
-    def trades(self, symbol: str, since: datetime | None = None) -> list[Fill]:
+    def trades(self, symbol: str, since: datetime | None = None, *, from_id: int | None = None) -> list[Fill]:
         rows = walk(
             self._t, f"the {symbol} trade history", lambda c, p: c.get_my_trades(symbol=symbol, **p),
-            cursor="fromId", key="id", since=since,
+            cursor="fromId", key="id", since=since, from_id=from_id,
         )  # fmt: skip
         return sorted((fill_from_json(r) for r in rows), key=lambda f: (f.time, f.trade_id))
 

@@ -85,16 +85,22 @@ class PaperBroker:
     def open_orders(self, symbol: str | None = None) -> list[OrderView]:
         return self.engine.open_orders(symbol)
 
-    def all_orders(self, symbol: str, since: datetime | None = None) -> list[OrderView]:
-        return self.engine.all_orders(symbol, start=since, limit=MAX_LIMIT)
+    def all_orders(self, symbol: str, since: datetime | None = None, *, from_id: int | None = None) -> list[OrderView]:
+        """Every order from ``from_id`` on, placed at or after ``since``, oldest first, paged by order id."""
+        orders: list[OrderView] = []
+        while True:
+            cursor = orders[-1].order_id + 1 if orders else max(from_id or 0, 0)
+            page = self.engine.all_orders(symbol, start=since, from_id=cursor, limit=MAX_LIMIT)
+            orders.extend(page)
+            if len(page) < MAX_LIMIT:
+                return orders
 
-    def trades(self, symbol: str, since: datetime | None = None) -> Sequence[Fill]:
-        """Every fill since ``since``, oldest first, paged by trade id so none is cut off."""
+    def trades(self, symbol: str, since: datetime | None = None, *, from_id: int | None = None) -> Sequence[Fill]:
+        """Every fill from ``from_id`` on, since ``since``, oldest first, paged by trade id so none is cut off."""
         fills: list[Fill] = []
         while True:
-            page = self.engine.trades(
-                symbol, start=since, from_id=fills[-1].trade_id + 1 if fills else 0, limit=MAX_LIMIT
-            )
+            cursor = fills[-1].trade_id + 1 if fills else max(from_id or 0, 0)
+            page = self.engine.trades(symbol, start=since, from_id=cursor, limit=MAX_LIMIT)
             fills.extend(page)
             if len(page) < MAX_LIMIT:
                 return fills

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import column, func, select, table
+from sqlalchemy import Double, Select, cast, column, func, select, table
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pandas loads only when a frame is asked for (a CLI call nev
 logger = logging.getLogger(__name__)
 
 _CHUNK = 500
+CLOCK_MARGIN = timedelta(hours=1)  # the journal's clock against the exchange's, when bounding an order's fills
 _FILLS_TABLE = table("fills", *(column(c.name) for c in FillRow.__table__.columns if c.name != "id"))
 __all__ = ["FILL_COLUMNS", "FillJournal", "commission_quote"]
 
@@ -82,9 +83,71 @@ class FillJournal:
         with self._db.read() as session:
             return session.scalar(select(func.max(FillRow.time)).where(FillRow.symbol == symbol))
 
+    def known_trade_ids(self, symbol: str, trade_ids: Sequence[int]) -> set[int]:
+        """Which of these trades of ``symbol`` are journaled (one query per 500 ids)."""
+        with self._db.read() as session:
+            return {trade_id for _, trade_id in _known_trades(session, [(symbol, t) for t in trade_ids])}
+
+    def journaled_order_ids(self, symbol: str, order_ids: Sequence[int]) -> set[int]:
+        """Which of these exchange order ids of ``symbol`` belong to a journaled order."""
+        with self._db.read() as session:
+            return {order_id for _, order_id in _order_links(session, [(symbol, i) for i in order_ids])}
+
+    def trade_id_before(self, symbol: str, when: datetime) -> int:
+        """One past the newest trade journaled before ``when`` less ``CLOCK_MARGIN`` (0 when none): a cursor
+        that reaches back before every fill of an order placed at ``when``."""
+        with self._db.read() as session:
+            return _trade_id_before(session, symbol, when)
+
+    def fill_cursors(self) -> dict[str, int]:
+        """The trade id from which to ask the exchange for fills this journal may lack, for every symbol it has
+        orders or fills on, however long ago they traded.
+
+        One past the newest journaled trade (0 when none: the whole history), or earlier when an order's
+        executed quantity exceeds its journaled fills (say its fill was missed while a later order's fill,
+        carried by that order's acknowledgement, was journaled): then ``trade_id_before`` the oldest such order.
+        """
+        with self._db.read() as session:
+            newest = {
+                s: t
+                for s, t in session.execute(select(FillRow.symbol, func.max(FillRow.trade_id)).group_by(FillRow.symbol))
+            }
+            symbols = set(newest) | set(session.scalars(select(OrderRow.symbol).distinct()))
+            cursors = {s: 0 if newest.get(s) is None else newest[s] + 1 for s in symbols}
+            for symbol, placed in session.execute(_lacking_fills()):
+                if cursors[symbol]:  # cursor 0 already reaches back to the beginning
+                    cursors[symbol] = min(cursors[symbol], _trade_id_before(session, symbol, placed))
+        return cursors
+
     def fills_frame(self) -> pd.DataFrame:
         """One row per fill, oldest first, columns and dtypes as in docs/CONTRACTS.md (cached, incremental)."""
         return self._fill_frames.load(self._db)
+
+
+def _trade_id_before(session: Session, symbol: str, when: datetime) -> int:
+    newest = session.scalar(
+        select(func.max(FillRow.trade_id)).where(FillRow.symbol == symbol, FillRow.time < when - CLOCK_MARGIN)
+    )
+    return 0 if newest is None else newest + 1
+
+
+def _lacking_fills() -> Select[tuple[str, datetime]]:
+    """Per symbol, when the oldest order whose executed quantity exceeds its journaled fills was placed.
+
+    Compared as doubles in SQL (one pass, any dialect) with a relative margin far above float error and far
+    below one lot step, so equal amounts never count as lacking and one missing fill always does."""
+    o, f = OrderRow, FillRow
+    executed = cast(o.executed_qty, Double)
+    journaled = (
+        select(func.coalesce(func.sum(cast(f.quantity, Double)), 0.0))
+        .where(f.symbol == o.symbol, f.order_id == o.order_id)
+        .scalar_subquery()
+    )
+    return (
+        select(o.symbol, func.min(o.created_at))
+        .where(o.order_id.is_not(None), executed > 0, journaled < executed * (1 - 1e-12))
+        .group_by(o.symbol)
+    )
 
 
 def _known_trades(session: Session, keys: list[tuple[str, int]]) -> set[tuple[str, int]]:

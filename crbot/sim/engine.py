@@ -330,13 +330,22 @@ class MatchingEngine:
             return [o.view() for o in book.open_orders(symbol)]
 
     def all_orders(
-        self, symbol: str, *, start: datetime | None = None, end: datetime | None = None, limit: int = 500
+        self,
+        symbol: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        from_id: int | None = None,
+        limit: int = 500,
     ) -> list[OrderView]:
-        """Orders placed in [start, end], oldest first; the newest ``limit`` of them (Binance allOrders)."""
+        """Orders placed in [start, end], oldest first: the first ``limit`` from order id ``from_id`` on, else
+        the newest ``limit`` (Binance allOrders: ``orderId`` pages forward through all history)."""
         checks.symbol_rules(self._rules, symbol)
         conds = _symbol_between(store.orders, symbol, start, end)
+        if from_id is not None:
+            conds.append(store.orders.c.order_id >= from_id)
         with self._txn() as book:
-            found = book.query_orders(and_(*conds), newest_first=True, limit=_page(limit))
+            found = book.query_orders(and_(*conds), newest_first=from_id is None, limit=_page(limit))
             return [o.view() for o in found]
 
     def trades(
@@ -346,13 +355,17 @@ class MatchingEngine:
         start: datetime | None = None,
         end: datetime | None = None,
         from_id: int | None = None,
+        order_id: int | None = None,
         limit: int = 500,
     ) -> list[Fill]:
-        """Our fills, oldest first: from ``from_id`` on, else the newest ``limit`` in [start, end]."""
+        """Our fills (of order ``order_id`` only, if given), oldest first: from ``from_id`` on, else the newest
+        ``limit`` in [start, end]."""
         checks.symbol_rules(self._rules, symbol)
         conds = _symbol_between(store.trades, symbol, start, end)
         if from_id is not None:
             conds.append(store.trades.c.trade_id >= from_id)
+        if order_id is not None:
+            conds.append(store.trades.c.order_id == order_id)
         with self._txn() as book:
             return book.query_trades(and_(*conds), newest_first=from_id is None, limit=_page(limit))
 

@@ -3,6 +3,7 @@ key's permissions (``/sapi/v1/account/apiRestrictions``)."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 
 from crbot.clock import from_ms
@@ -13,6 +14,7 @@ from crbot.sim.server_venue import Reply, Venue
 from crbot.sim.views import OrderListView
 
 _DAY = timedelta(hours=24)
+_FEW = 10  # orders looked up one by one; more are read a page at a time
 
 
 def account(venue: Venue, p: Params) -> Reply:
@@ -44,15 +46,9 @@ def open_orders(venue: Venue, p: Params) -> Reply:
 def all_orders(venue: Venue, p: Params) -> Reply:
     symbol = p.symbol(venue.rules)
     assert symbol is not None
-    from_order = p.long("orderId")
     start, end = _window(p)
-    limit = p.limit()
-    # orderId means "from this id on, oldest first"; otherwise the most recent ``limit`` orders
-    fetch = 1000 if from_order is not None else limit
-    orders = venue.engine.all_orders(symbol, start=start, end=end, limit=fetch)
-    orders.sort(key=lambda o: o.order_id)
-    if from_order is not None:
-        orders = [o for o in orders if o.order_id >= from_order][:limit]
+    # orderId means "from this id on, oldest first", however old; otherwise the most recent ``limit`` orders
+    orders = venue.engine.all_orders(symbol, start=start, end=end, from_id=p.long("orderId"), limit=p.limit())
     return Reply(body=[order_query_json(o) for o in orders])
 
 
@@ -68,17 +64,10 @@ def my_trades(venue: Venue, p: Params) -> Reply:
     start, end = _window(p)
     if from_id is not None and (start or end):
         raise ExchangeRejected("Combination of optional parameters invalid.", code=-1128)
-    limit = p.limit()
-    fetch = 1000 if order_id is not None else limit
-    fills = venue.engine.trades(symbol, start=start, end=end, from_id=from_id, limit=fetch)
-    if order_id is not None:
-        fills = [f for f in fills if f.order_id == order_id][:limit]
-    fills.sort(key=lambda f: f.trade_id)
-    list_ids: dict[int, int] = {}
-    for f in fills:
-        if f.order_id not in list_ids:
-            list_ids[f.order_id] = _order_list_id(venue, symbol, f.order_id)
-    return Reply(body=[fill_json(f, order_list_id=list_ids[f.order_id]) for f in fills])
+    # an order's own fills are found however many trades came after them
+    fills = venue.engine.trades(symbol, start=start, end=end, from_id=from_id, order_id=order_id, limit=p.limit())
+    list_ids = _order_list_ids(venue, symbol, {f.order_id for f in fills})
+    return Reply(body=[fill_json(f, order_list_id=list_ids.get(f.order_id, -1)) for f in fills])
 
 
 def open_order_lists(venue: Venue, p: Params) -> Reply:
@@ -106,11 +95,23 @@ def find_list(venue: Venue, *, list_id: int | None, list_client_id: str | None) 
     raise OrderNotFound("Order list does not exist.", code=-2013)
 
 
-def _order_list_id(venue: Venue, symbol: str, order_id: int) -> int:
-    try:
-        return venue.engine.get_order(symbol, order_id=order_id).order_list_id
-    except OrderNotFound:
-        return -1
+def _order_list_ids(venue: Venue, symbol: str, order_ids: set[int]) -> dict[int, int]:
+    """Order id -> its order list id: a few orders one by one, a page of trades' orders by order id pages
+    (a query each would make a 1000-trade page cost 1000 transactions)."""
+    found: dict[int, int] = {}
+    if len(order_ids) <= _FEW:
+        for order_id in order_ids:
+            with suppress(OrderNotFound):  # -1, as for an order in no list
+                found[order_id] = venue.engine.get_order(symbol, order_id=order_id).order_list_id
+        return found
+    cursor, last = min(order_ids), max(order_ids)
+    while cursor <= last:
+        page = venue.engine.all_orders(symbol, from_id=cursor, limit=1000)
+        found |= {o.order_id: o.order_list_id for o in page if o.order_id in order_ids}
+        if len(page) < 1000:
+            break
+        cursor = page[-1].order_id + 1
+    return found
 
 
 def _window(p: Params) -> tuple[datetime | None, datetime | None]:

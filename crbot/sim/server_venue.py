@@ -50,7 +50,13 @@ class Engine(Protocol):
     ) -> OrderView: ...
     def open_orders(self, symbol: str | None = None) -> list[OrderView]: ...
     def all_orders(
-        self, symbol: str, *, start: datetime | None = None, end: datetime | None = None, limit: int = 500
+        self,
+        symbol: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        from_id: int | None = None,
+        limit: int = 500,
     ) -> list[OrderView]: ...
     def order_lists(self, *, open_only: bool = False) -> list[OrderListView]: ...
     def trades(
@@ -60,6 +66,7 @@ class Engine(Protocol):
         start: datetime | None = None,
         end: datetime | None = None,
         from_id: int | None = None,
+        order_id: int | None = None,
         limit: int = 500,
     ) -> list[Fill]: ...
     def balances(self) -> list[Balance]: ...

@@ -400,7 +400,9 @@ def test_trades_page_forward_by_id(broker: BinanceBroker, fake: FakeBinance) -> 
     assert [p.get("fromId") for p in fake.calls("GET", "/api/v3/myTrades")] == ["0", "1001", "2001"]
 
 
-def test_history_since_walks_past_the_first_day(broker: BinanceBroker, fake: FakeBinance) -> None:
+def test_history_since_a_time_is_one_call_when_the_recent_page_reaches_back(
+    broker: BinanceBroker, fake: FakeBinance
+) -> None:
     base = {"symbol": "BTCUSDT", "orderId": 1, "orderListId": -1, "price": "50000", "qty": "0.001"}
     base |= {"quoteQty": "50", "commission": "0", "commissionAsset": "BNB", "isBuyer": False, "isMaker": False}
     day = 86_400_000
@@ -408,9 +410,36 @@ def test_history_since_walks_past_the_first_day(broker: BinanceBroker, fake: Fak
     fake.trades = [base | {"id": i, "time": start + i * day // 2} for i in range(8)]  # every 12 h for 3.5 days
     since = from_ms(start + 2 * day // 2)
     assert [f.trade_id for f in broker.trades("BTCUSDT", since=since)] == [2, 3, 4, 5, 6, 7]
-    calls = fake.calls("GET", "/api/v3/myTrades")
-    assert "startTime" in calls[0] and calls[1]["fromId"] == "4"  # the 24 h window held ids 2-3 only
     assert [f.trade_id for f in broker.trades("BTCUSDT", since=from_ms(start - 10 * day))] == list(range(8))
+    # no 24 h window, no cursor: the most recent page, which holds everything since
+    calls = fake.calls("GET", "/api/v3/myTrades")
+    assert len(calls) == 2 and all(
+        c["limit"] == "1000" and not {"startTime", "endTime", "fromId"} & set(c) for c in calls
+    )
+
+
+def test_history_since_a_time_with_more_than_a_page_since_walks_every_id(
+    broker: BinanceBroker, fake: FakeBinance
+) -> None:
+    base = {"symbol": "BTCUSDT", "orderId": 1, "orderListId": -1, "price": "50000", "qty": "0.001"}
+    base |= {"quoteQty": "50", "commission": "0", "commissionAsset": "BNB", "isBuyer": True, "isMaker": True}
+    start = 1_767_614_400_000
+    fake.trades = [base | {"id": i, "time": start + i * 60_000} for i in range(1, 2501)]  # one a minute
+    fills = broker.trades("BTCUSDT", since=from_ms(start + 1000 * 60_000))
+    assert [f.trade_id for f in fills] == list(range(1000, 2501))
+    calls = fake.calls("GET", "/api/v3/myTrades")
+    assert [c.get("fromId") for c in calls] == [None, "0", "1001", "2001"]  # recent page, then every id
+
+
+def test_history_from_an_id_pages_forward_however_old(broker: BinanceBroker, fake: FakeBinance) -> None:
+    base = {"symbol": "BTCUSDT", "orderId": 1, "orderListId": -1, "price": "50000", "qty": "0.001"}
+    base |= {"quoteQty": "50", "commission": "0", "commissionAsset": "BNB", "isBuyer": True, "isMaker": True}
+    start = 1_767_614_400_000 - 400 * 86_400_000  # more than a year ago
+    fake.trades = [base | {"id": i, "time": start + i * 3_600_000} for i in range(1, 1201)]
+    assert [f.trade_id for f in broker.trades("BTCUSDT", from_id=150)] == list(range(150, 1201))
+    assert [c["fromId"] for c in fake.calls("GET", "/api/v3/myTrades")] == ["150", "1150"]
+    for call in fake.calls("GET", "/api/v3/myTrades"):
+        assert call["limit"] == "1000" and "startTime" not in call
 
 
 def test_account_and_commissions(broker: BinanceBroker) -> None:

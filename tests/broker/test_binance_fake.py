@@ -160,6 +160,8 @@ class FakeBinance(BaseAdapter):
         elif "startTime" in p:
             start = int(p["startTime"])
             rows = [r for r in rows if start <= r["time"] < start + 86_400_000]
+        else:  # Binance: no cursor and no time = the most recent rows, oldest first
+            return sorted(rows, key=lambda r: r[key])[-limit:]
         return sorted(rows, key=lambda r: r[key])[:limit]
 
     def order(self, p: dict[str, str], prefix: str = "", **extra: Any) -> dict[str, Any]:
