@@ -18,9 +18,24 @@ from enum import Enum
 from typing import Any
 
 from crbot.domain import OrderRequest, OrderType, Side
-from crbot.errors import CrbotError, InvalidInput
+from crbot.errors import ConnectivityError, CrbotError, InvalidInput
 
 EXIT_OK, EXIT_INVALID = 0, 2
+
+
+class StopIncomplete(ConnectivityError):
+    """HALTED is latched but STOP could not cancel or verify everything (exit 5): the report says what is left."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        left = ", ".join(report.get("left_open") or ()) or "nothing listed"
+        errors = "; ".join(report.get("errors") or ())
+        super().__init__(
+            f"trading is HALTED, but STOP is incomplete: still open or unconfirmed: {left}"
+            + (f" ({errors})" if errors else ""),
+            hint="the next CRBOT command retries the cancels by itself once the exchange answers; "
+            "or cancel them on the exchange directly",
+        )
+        self.report = report
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -52,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("reconcile", help="sync the journal with the exchange")
     stop = sub.add_parser("stop", help="KILL SWITCH: halt trading, cancel every open order")
     stop.add_argument("--reason", required=True)
-    stop.add_argument("--flatten", action="store_true", help="also sell every position to USDT")
+    stop.add_argument("--flatten", action="store_true", help="also sell CRBOT's own positions to USDT at market")
+    stop.add_argument(
+        "--all-balances", action="store_true", help="with --flatten: sell EVERY coin on the account, not only CRBOT's"
+    )
     sub.add_parser("resume", help="resume trading after a STOP").add_argument("--confirm", action="store_true")
     order = sub.add_parser("order", help="create / cancel / query an order")
     osub = order.add_subparsers(dest="action", required=True, parser_class=_ArgumentParser)
@@ -176,7 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(args_in)
         result = _dispatch(args)
     except CrbotError as exc:
-        _emit({"ok": False, "error": type(exc).__name__, "message": str(exc)}, as_json, err=True)
+        error = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+        report = getattr(exc, "report", None)  # STOP acted: what it did comes with the error
+        if report is not None and not as_json:
+            _emit(report, as_json)
+        _emit(error if report is None or not as_json else {**report, **error}, as_json, err=True)
         return exc.exit_code
     _emit(result, as_json)
     return EXIT_OK
@@ -192,13 +214,18 @@ def _emit(value: Any, as_json: bool, *, err: bool = False) -> None:
         print(_human(value), file=stream)
 
 
+def _acts_first(args: argparse.Namespace) -> bool:
+    """STOP, cancel and resume act before anything else: they must work while the exchange is down or slow."""
+    return args.command in ("stop", "resume") or (args.command == "order" and args.action == "cancel")
+
+
 def _dispatch(args: argparse.Namespace) -> Any:
     from crbot.runtime import build_runtime
 
-    rt = build_runtime()
+    rt = build_runtime()  # no network: the exchange is first called below
     svc, actor = rt.service, f"cli:{rt.settings.actor}"
-    if args.command not in ("ping", "status", "price", "reconcile"):
-        svc.reconcile()  # every CLI call is a start-up: the journal catches up with the exchange first
+    if not _acts_first(args) and args.command not in ("ping", "status", "price", "reconcile"):
+        svc.start_up(actor=actor)  # every CLI call is a start-up: key audit, STOP sweep, reconcile
     handlers: dict[str, Callable[[], Any]] = {
         "ping": lambda: {"ok": True, "broker": rt.broker.name, "latency_ms": round(rt.broker.ping(), 3)},
         "status": lambda: _status(rt),
@@ -208,12 +235,30 @@ def _dispatch(args: argparse.Namespace) -> Any:
         "orders": lambda: svc.open_orders() if args.open else svc.orders(),
         "account": lambda: rt.broker.account(),
         "metrics": lambda: svc.metrics(),
-        "reconcile": lambda: {**to_jsonable(report := svc.reconcile()), "clean": report.clean},
-        "stop": lambda: _stop_report(svc.stop(reason=args.reason, actor=actor, flatten=args.flatten)),
+        "reconcile": lambda: {**to_jsonable(report := svc.start_up(actor=actor)), "clean": report.clean},
+        "stop": lambda: _stop(svc, args, actor),
         "resume": lambda: _resume(svc, args.confirm, actor),
         "order": lambda: _order(svc, args, actor),
     }
-    return handlers[args.command]()
+    result = handlers[args.command]()
+    if _acts_first(args):
+        try:  # then catch up with the exchange; the action itself has happened whatever this says
+            svc.sync()
+        except CrbotError as exc:
+            logging.getLogger(__name__).warning("journal not synced after %s: %s", args.command, exc)
+    return result
+
+
+def _stop(svc: Any, args: argparse.Namespace, actor: str) -> dict[str, Any]:
+    if args.all_balances and not args.flatten:
+        raise InvalidInput(
+            "--all-balances only makes sense with --flatten", hint="add --flatten, or drop --all-balances"
+        )
+    report = svc.stop(reason=args.reason, actor=actor, flatten=args.flatten, all_balances=args.all_balances)
+    result = {**to_jsonable(report), "ok": report.ok}
+    if not report.ok:  # HALTED is latched; what is still open is listed and swept again by the next command
+        raise StopIncomplete(result)
+    return result
 
 
 def _status(rt: Any) -> dict[str, Any]:
@@ -232,10 +277,6 @@ def _status(rt: Any) -> dict[str, Any]:
 
 def _position(p: Any) -> dict[str, Any]:
     return {**to_jsonable(p), "unrealized_pnl": to_jsonable(p.unrealized_pnl)}
-
-
-def _stop_report(report: Any) -> dict[str, Any]:
-    return {**to_jsonable(report), "ok": report.ok}
 
 
 def _resume(svc: Any, confirm: bool, actor: str) -> dict[str, Any]:

@@ -59,6 +59,7 @@ class OrderStatus(StrEnum):
     # journal-only statuses
     INTENT = "INTENT"  # journaled, not yet acknowledged by the exchange
     UNKNOWN = "UNKNOWN"  # sent, outcome unknown: reconcile by client order id
+    PLANNED = "PLANNED"  # an exit journaled with its entry, sent once the entry has filled
 
     @property
     def is_open(self) -> bool:
@@ -178,6 +179,7 @@ class OrderView:
     order_list_id: int = -1
     time: datetime
     update_time: datetime
+    fills: tuple[Fill, ...] = ()  # trades reported with a new order's acknowledgement (FULL / paper matches)
 
     @property
     def avg_price(self) -> Decimal | None:
@@ -291,6 +293,7 @@ class StopReport:
     state: TradingState
     canceled: tuple[str, ...] = ()
     flattened: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()  # what flatten left on the account, and why (dust, not CRBOT's, ...)
     errors: tuple[str, ...] = ()
     left_open: tuple[str, ...] = ()
     already_halted: bool = False

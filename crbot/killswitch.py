@@ -1,59 +1,109 @@
 """The kill switch: STOP latches HALTED in the journal first, then cancels everything, then verifies.
 
-Every process that trades reads the latched state from the database before each order, so one
-STOP halts all dashboard sessions, the CLI and bots. Pressing STOP twice is safe: the second press
-finds HALTED already latched and sweeps the exchange again.
+HALTED is written before anything touches the exchange, so STOP works when the exchange does not; cancels
+that could not be sent are swept again by whatever runs next (``sweep_if_incomplete``: any CLI command, the
+dashboard's refresh) without a second STOP. Every process re-reads the state in the transaction that
+journals an order's intent, and STOP waits for intents journaled just before the latch and cancels what
+they placed: nothing stays open after HALTED. Pressing STOP twice is safe.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 from crbot.broker.base import Broker
 from crbot.clock import Clock
-from crbot.domain import QUOTE_ASSET, Mode, OrderSpec, OrderType, OrderView, Side, StopReport, TradingState
+from crbot.domain import (
+    QUOTE_ASSET,
+    ZERO,
+    Fill,
+    OrderSpec,
+    OrderStatus,
+    OrderType,
+    OrderView,
+    Side,
+    StopReport,
+    TradingState,
+)
 from crbot.errors import CrbotError, InvalidInput, fmt
 from crbot.exchange import filters
-from crbot.journal import Journal
+from crbot.exchange.rules import SymbolRules
+from crbot.executor import Executor
 from crbot.normalize import new_client_order_id
 from crbot.portfolio import symbol_for
 
 logger = logging.getLogger(__name__)
 
 RESUME_WORD = "RESUME"
-MAX_PARALLEL_CANCELS = 20
+MAX_PARALLEL = 20
+IN_FLIGHT_WAIT_S = 3.0  # how long STOP waits for orders journaled just before the latch to be answered
+STOP_COMPLETED, STOP_INCOMPLETE = "stop_completed", "stop_incomplete"
 
 
 class KillSwitch:
-    def __init__(self, *, broker: Broker, journal: Journal, clock: Clock, mode: Mode) -> None:
-        self.broker = broker
-        self.journal = journal
+    def __init__(self, *, executor: Executor, clock: Clock, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.executor = executor
+        self.journal = executor.journal
         self.clock = clock
-        self.mode = mode
+        self._sleep = sleep
 
-    def stop(self, *, reason: str, actor: str, flatten: bool = False) -> StopReport:
+    @property
+    def broker(self) -> Broker:
+        return self.executor.broker
+
+    def stop(self, *, reason: str, actor: str, flatten: bool = False, all_balances: bool = False) -> StopReport:
         reason = reason.strip() or "STOP pressed"
         changed = self.journal.set_trading_state(TradingState.HALTED, actor=actor, reason=reason)
         logger.critical("STOP by %s: %s (state was %s)", actor, reason, "active" if changed else "already HALTED")
+        return self._sweep(reason=reason, actor=actor, flatten=flatten, all_balances=all_balances, changed=changed)
+
+    def sweep_if_incomplete(self, *, actor: str) -> StopReport | None:
+        """HALTED and the last STOP could not cancel everything: try again now (None when nothing to do)."""
+        record = self.journal.trading_state()
+        if (
+            record.state is not TradingState.HALTED
+            or self.journal.last_audit_action((STOP_COMPLETED, STOP_INCOMPLETE)) != STOP_INCOMPLETE
+        ):
+            return None
+        logger.warning("the last STOP left work undone: sweeping the exchange again")
+        return self._sweep(reason=f"retry of: {record.reason}", actor=actor, flatten=False, all_balances=False)
+
+    def _sweep(
+        self, *, reason: str, actor: str, flatten: bool, all_balances: bool, changed: bool = False
+    ) -> StopReport:
+        in_flight = [o for o in self.journal.pending_outcomes() if o.status is OrderStatus.INTENT]
         errors: list[str] = []
         canceled = self._cancel_everything(errors)
-        flattened = self._flatten(errors, actor) if flatten else []
+        if in_flight:  # sent by another process just before the latch: wait for the answer, then cancel
+            canceled += self._cancel_in_flight({o.client_order_id for o in in_flight}, errors)
+        flattened: list[str] = []
+        kept: list[str] = []
+        if flatten:
+            flattened, kept = self._flatten(errors, actor, all_balances=all_balances)
         try:
             left = [f"{o.symbol} {o.client_order_id}" for o in self.broker.open_orders()]
         except CrbotError as exc:  # cannot verify: say so, never claim success
-            left, errors = ["unverified"], [*errors, f"could not verify open orders: {exc}"]
+            left = [
+                f"{o.symbol} {o.client_order_id} (not confirmed cancelled)" for o in self.journal.orders(open_only=True)
+            ]
+            errors.append(f"could not verify open orders: {exc}")
+            left = left or ["unverified: the exchange did not answer"]
         report = StopReport(
             state=TradingState.HALTED,
             canceled=tuple(canceled),
             flattened=tuple(flattened),
+            kept=tuple(kept),
             errors=tuple(errors),
             left_open=tuple(left),
             already_halted=not changed,
         )
         self.journal.audit(
             actor=actor,
-            action="stop_completed" if report.ok else "stop_incomplete",
+            action=STOP_COMPLETED if report.ok else STOP_INCOMPLETE,
             detail=f"canceled={len(canceled)} flattened={len(flattened)} left_open={len(left)} errors={len(errors)}",
             reason=reason,
         )
@@ -78,7 +128,7 @@ class KillSwitch:
         orders (which finds orders placed elsewhere): one round trip, plus one for any extra symbol.
         """
         known = {o.symbol for o in self.journal.orders(open_only=True)}
-        with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CANCELS + 1) as pool:
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL + 1) as pool:
             listing = pool.submit(self.broker.open_orders)
             futures = {s: pool.submit(self.broker.cancel_all, s) for s in sorted(known)}
             try:
@@ -87,46 +137,86 @@ class KillSwitch:
                 errors.append(f"could not list open orders: {exc}")
                 extra = set()
             futures |= {s: pool.submit(self.broker.cancel_all, s) for s in sorted(extra)}
-            views: list[OrderView] = []
-            for symbol, future in futures.items():
-                try:
-                    views += future.result()
-                except CrbotError as exc:
-                    errors.append(f"{symbol}: cancel failed: {exc}")
+            return self._collect(futures, errors)
+
+    def _collect(self, futures: dict, errors: list[str]) -> list[str]:
+        views: list[OrderView] = []
+        for symbol, future in futures.items():
+            try:
+                views += future.result()
+            except CrbotError as exc:
+                errors.append(f"{symbol}: cancel failed: {exc}")
         self.journal.apply_exchange_view(views)
         return [f"{v.symbol} {v.client_order_id}" for v in views]
 
-    def _flatten(self, errors: list[str], actor: str) -> list[str]:
-        """Sell every non-quote balance to USDT at market (what the exchange rules allow)."""
-        done: list[str] = []
+    def _cancel_in_flight(self, cids: set[str], errors: list[str]) -> list[str]:
+        deadline = time.monotonic() + IN_FLIGHT_WAIT_S
+        orders = [o for o in map(self.journal.get_order, cids) if o is not None]
+        while any(o.status is OrderStatus.INTENT for o in orders) and time.monotonic() < deadline:
+            self._sleep(0.05)
+            orders = [o for o in map(self.journal.get_order, cids) if o is not None]
+        symbols = sorted({o.symbol for o in orders if o.status.is_open or o.is_pending})
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
+            return self._collect({s: pool.submit(self.broker.cancel_all, s) for s in symbols}, errors)
+
+    def _flatten(self, errors: list[str], actor: str, *, all_balances: bool) -> tuple[list[str], list[str]]:
+        """Sell CRBOT's own positions (or, when asked, every balance) to USDT at market, symbols in parallel."""
         rules = self.broker.rules()
-        for balance in self.broker.balances():
-            symbol = symbol_for(balance.asset)
-            if balance.asset == QUOTE_ASSET or symbol not in rules or balance.free <= 0:
-                continue
-            qty = filters.floor_qty(rules[symbol], balance.free, market=True)
-            if qty <= 0:
-                continue
-            spec = OrderSpec(
-                client_order_id=new_client_order_id("stop"),
-                symbol=symbol,
-                side=Side.SELL,
-                type=OrderType.MARKET,
-                quantity=qty,
-            )
-            try:
-                last = self.broker.last_price(symbol)
-                filters.validate_order(rules[symbol], spec, avg_price=last, open_orders=0)
-            except CrbotError as exc:
-                errors.append(f"{symbol}: cannot flatten {qty}: {exc}")
-                continue
-            self.journal.record_intent(
-                [spec], list_client_id=None, source="killswitch", mode=self.mode.value, expected_price=last, actor=actor
-            )
-            try:
-                self.journal.record_ack(self.broker.submit(spec))
-                done.append(f"{symbol} sold {fmt(qty)}")
-            except CrbotError as exc:
-                self.journal.record_reject(spec.client_order_id, reason=str(exc))
-                errors.append(f"{symbol}: flatten failed: {exc}")
-        return done
+        free = {b.asset: b.free for b in self.broker.balances()}
+        kept: list[str] = []
+        if all_balances:
+            targets = {symbol_for(a): q for a, q in free.items() if a != QUOTE_ASSET and symbol_for(a) in rules}
+        else:
+            targets = {}
+            for symbol, net in own_positions(self.journal.own_fills(), rules).items():
+                held = free.get(rules[symbol].base_asset, ZERO)
+                targets[symbol] = min(net, held)
+                if held < net:
+                    kept.append(f"{symbol}: CRBOT bought {fmt(net)} but only {fmt(held)} is free on the account")
+            others = sorted(a for a, q in free.items() if q > 0 and a != QUOTE_ASSET and symbol_for(a) not in targets)
+            if others:
+                kept.append(f"not CRBOT's, left alone: {', '.join(others)} (choose 'all balances' to sell them too)")
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
+            futures = {s: pool.submit(self._sell, s, q, rules[s], actor) for s, q in sorted(targets.items()) if q > 0}
+            done: list[str] = []
+            for symbol, future in futures.items():
+                try:
+                    outcome, is_sale = future.result()
+                except CrbotError as exc:
+                    errors.append(f"{symbol}: flatten failed: {exc}")
+                    continue
+                (done if is_sale else kept).append(outcome)
+        return done, kept
+
+    def _sell(self, symbol: str, amount: Decimal, rules: SymbolRules, actor: str) -> tuple[str, bool]:
+        qty = filters.floor_qty(rules, amount, market=True)
+        if qty <= 0:
+            return f"{symbol}: {fmt(amount)} kept, below the step {fmt(rules.step_size)} (dust)", False
+        spec = OrderSpec(
+            client_order_id=new_client_order_id("stop"),
+            symbol=symbol,
+            side=Side.SELL,
+            type=OrderType.MARKET,
+            quantity=qty,
+        )
+        last = self.broker.last_price(symbol)
+        try:
+            filters.validate_order(rules, spec, avg_price=last, open_orders=0)
+        except CrbotError as exc:
+            return f"{symbol}: {fmt(qty)} kept, too small to sell ({exc.message})", False
+        (view,) = self.executor.send(spec, source="killswitch", actor=actor, expected_price=last, while_halted=True)
+        avg = f" at {fmt(view.avg_price.quantize(rules.tick_size or Decimal('1e-8')))}" if view.avg_price else ""
+        return f"{symbol} sold {fmt(view.executed_qty)}{avg}", True
+
+
+def own_positions(fills: Iterable[Fill], rules: Mapping[str, SymbolRules]) -> dict[str, Decimal]:
+    """Net base quantity per symbol from CRBOT's own fills (a fee paid in the base asset is not held)."""
+    net: dict[str, Decimal] = {}
+    for fill in fills:
+        if fill.symbol not in rules:
+            continue
+        qty = fill.quantity if fill.side is Side.BUY else -fill.quantity
+        if fill.commission_asset == rules[fill.symbol].base_asset:
+            qty -= fill.commission
+        net[fill.symbol] = net.get(fill.symbol, ZERO) + qty
+    return {s: q for s, q in net.items() if q > 0}

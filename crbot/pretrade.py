@@ -54,6 +54,7 @@ def risk_context(
         start = eq
     context = RiskContext(
         state=facts.state.state,
+        halt_reason=facts.state.describe(),
         last_price=last,
         position_qty=sum((r.total for r in rows if r.asset == base_asset), ZERO),
         position_notional={s: v for s, v in held.items() if v is not None},

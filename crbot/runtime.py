@@ -1,4 +1,7 @@
-"""Wiring: settings -> clock, journal, broker, service. One ``Runtime`` per process (the dashboard caches it)."""
+"""Wiring: settings -> clock, journal, broker, service. One ``Runtime`` per process (the dashboard caches it).
+
+Building touches no network: ``service.start_up()`` is the step that needs the exchange.
+"""
 
 from __future__ import annotations
 
@@ -61,7 +64,6 @@ def _paper_broker(settings: Settings, clock: Clock, feed: PriceFeed | None) -> B
 def _binance_broker(settings: Settings, clock: Clock) -> Broker:
     from crbot.broker.binance import BinanceBroker
 
-    broker = BinanceBroker.from_settings(settings, clock=clock)
-    if settings.mode is Mode.LIVE:
-        broker.require_safe_key()  # live refuses to start on a key that may withdraw, trade margin, ...
-    return broker
+    # No network here: STOP must work with the exchange down. The live key audit runs in service.start_up()
+    # (and again before every live order), so live still refuses to trade on a key that may withdraw.
+    return BinanceBroker.from_settings(settings, clock=clock)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,10 +21,8 @@ from crbot.clock import Clock
 from crbot.connection import describe_connection
 from crbot.domain import (
     QUOTE_ASSET,
-    ZERO,
     AuditEvent,
     Mode,
-    OrderListSpec,
     OrderRequest,
     OrderSpec,
     OrderView,
@@ -33,10 +30,12 @@ from crbot.domain import (
     Side,
     StopReport,
 )
-from crbot.errors import CrbotError, InvalidInput, OrderNotFound, OutcomeUnknown, fmt
+from crbot.errors import CrbotError, InvalidInput, OrderNotFound
 from crbot.exchange import filters
+from crbot.executor import Executor
+from crbot.exits import ExitKeeper, Unprotected
 from crbot.journal import Journal, JournalOrder, StateRecord
-from crbot.killswitch import KillSwitch
+from crbot.killswitch import KillSwitch, own_positions
 from crbot.normalize import Normalised, new_client_order_id, normalise
 from crbot.portfolio import BalanceRow, positions, symbol_for, value_balances
 from crbot.portfolio import equity as total_equity
@@ -77,16 +76,25 @@ class PlaceResult:
 
 class TradingService:
     def __init__(self, *, broker: Broker, journal: Journal, clock: Clock, mode: Mode, fee_rate: Decimal) -> None:
-        self.broker = broker
         self.journal = journal
         self.clock = clock
         self.mode = mode
         self.fee_rate = fee_rate
-        self.killswitch = KillSwitch(broker=broker, journal=journal, clock=clock, mode=mode)
+        self.executor = Executor(broker=broker, journal=journal, mode=mode.value, fee_rate=fee_rate)
+        self.exits = ExitKeeper(executor=self.executor, journal=journal)
+        self.killswitch = KillSwitch(executor=self.executor, clock=clock)
         self.reconciler = Reconciler(broker=broker, journal=journal, clock=clock)
         self.last_reconcile: ReconcileReport | None = None  # shown on the Connection page
         self._last_snapshot: datetime | None = None
         self._snapshot_lock = threading.Lock()  # one service serves every dashboard session
+
+    @property
+    def broker(self) -> Broker:
+        return self.executor.broker
+
+    @broker.setter
+    def broker(self, broker: Broker) -> None:  # one broker for every part (tests wrap it to record sends)
+        self.executor.broker = self.reconciler.broker = broker
 
     # ---- read side -------------------------------------------------------------------------------
     new_client_order_id = staticmethod(new_client_order_id)
@@ -196,19 +204,16 @@ class TradingService:
             self.journal.audit(actor=actor, action="order_denied", detail=denial.detail, reason=denial.code)
             logger.warning("order denied: %s %s", denial.code, denial.detail)
             raise denial.to_error()
-        order_list = norm.as_list
-        specs = order_list.orders if order_list else (norm.entry,)
-        self.journal.record_intent(
-            specs,
-            list_client_id=order_list.list_client_id if order_list else None,
-            source=source,
-            mode=self.mode.value,
-            expected_price=last,
-            actor=actor,
+        bracket = norm.as_list  # a LIMIT bracket is ONE order list; a MARKET entry's exits wait for its fill
+        planned = norm.exits if norm.exits is not None and bracket is None else None
+        views = self.executor.send(
+            bracket or norm.entry, source=source, actor=actor, expected_price=last, planned=planned
         )
-        views = self._send(order_list or norm.entry)
-        if norm.exits is not None and order_list is None:  # MARKET entry: protect what was really bought
-            self._protect_after_fill(norm, views[0], source=source, actor=actor, expected=last)
+        if planned is not None:
+            entry = views[0]
+            if not entry.status.is_final:  # a MARKET ack is final; a RESULT-less answer is looked up
+                entry = self.broker.get_order(entry.symbol, entry.client_order_id)
+            self.exits.protect(entry, actor=actor)
         return self._result(cid, "sent", legs=bool(norm.exits))
 
     def cancel(self, symbol: str, client_order_id: str, *, actor: str) -> OrderView:
@@ -219,11 +224,10 @@ class TradingService:
         return view
 
     # ---- kill switch -------------------------------------------------------------------------------
-    def stop(self, *, reason: str, actor: str, flatten: bool = False) -> StopReport:
-        report = self.killswitch.stop(reason=reason, actor=actor, flatten=flatten)
-        if flatten:  # the cancels are journaled by the kill switch; market sells still need their fills
-            self._sync_after("STOP")
-        return report
+    def stop(self, *, reason: str, actor: str, flatten: bool = False, all_balances: bool = False) -> StopReport:
+        """HALTED first (no exchange needed), then cancel everything; ``flatten`` sells CRBOT's own positions,
+        ``all_balances`` every coin on the account (the operator's explicit choice)."""
+        return self.killswitch.stop(reason=reason, actor=actor, flatten=flatten, all_balances=all_balances)
 
     def resume(self, *, confirmation: str, actor: str, reason: str = "resumed by operator") -> None:
         self.killswitch.resume(confirmation=confirmation, actor=actor, reason=reason)
@@ -252,8 +256,14 @@ class TradingService:
                 continue
             touched.add(order.symbol)
         self.journal.apply_exchange_view(views)
-        for symbol in sorted(touched):
-            self.journal.record_fills(self.broker.trades(symbol, since=self.journal.last_fill_time(symbol)))
+        self._catch_up_fills(touched)
+
+    def _catch_up_fills(self, symbols: set[str]) -> None:
+        """Fills of these symbols, and of any order answered without its fills (a lookup after a timeout), from
+        the journal's trade-id cursor: however old, paged, never a time window."""
+        cursors = self.journal.fill_cursors()
+        for symbol in sorted(symbols | self.journal.symbols_lacking_fills()):
+            self.journal.record_fills(self.broker.trades(symbol, from_id=cursors.get(symbol, 0)))
 
     def _sync_after(self, what: str, symbols: set[str] | None = None) -> None:
         """Sync after an action that already happened: a failure must not make it look as if it had not."""
@@ -262,8 +272,16 @@ class TradingService:
         except CrbotError as exc:
             logger.warning("journal not refreshed after %s (the next refresh catches up): %s", what, exc)
 
+    def start_up(self, *, actor: str) -> ReconcileReport:
+        """What a process does before it trades or reports (STOP, cancel and resume never wait for it):
+        the live key audit, a STOP sweep that was left incomplete, then reconciliation with exit recovery."""
+        self.broker.require_safe_key()
+        self.killswitch.sweep_if_incomplete(actor=actor)
+        return self.reconcile(actor=actor)
+
     def refresh(self) -> None:
         """Called by the dashboard's fragments and the CLI: sync, then an equity point now and then."""
+        self.killswitch.sweep_if_incomplete(actor="crbot:refresh")
         self.sync()
         now = self.clock.now()
         with self._snapshot_lock:
@@ -291,76 +309,27 @@ class TradingService:
                 filters.validate_order(rules, leg, avg_price=avg, open_orders=open_count + 1, adds=len(specs))
         return norm, last
 
-    def _send(self, what: OrderSpec | OrderListSpec) -> list[OrderView]:
-        started = time.perf_counter()
-        cids = [o.client_order_id for o in what.orders] if isinstance(what, OrderListSpec) else [what.client_order_id]
-        try:
-            views = self.broker.submit_list(what) if isinstance(what, OrderListSpec) else [self.broker.submit(what)]
-        except OutcomeUnknown as exc:
-            for cid in cids:
-                self.journal.mark_unknown(cid, reason=str(exc))
-            self.reconcile_pending()
-            raise
-        except CrbotError as exc:
-            for cid in cids:
-                self.journal.record_reject(cid, reason=str(exc))
-            raise
-        latency = (time.perf_counter() - started) * 1000
-        for view in views:
-            self.journal.record_ack(view, latency_ms=latency)
-        if any(v.executed_qty for v in views):  # filled at once (MARKET, crossing LIMIT): journal the fills now
-            symbol = views[0].symbol
-            try:
-                self.journal.record_fills(self.broker.trades(symbol, since=self.journal.last_fill_time(symbol)))
-            except CrbotError as exc:  # the order IS placed: an error here would invite a duplicate
-                logger.warning("fills of %s not journaled yet (reconcile records them): %s", symbol, exc)
-        return views
-
-    def _protect_after_fill(
-        self, norm: Normalised, ack: OrderView, *, source: str, actor: str, expected: Decimal
-    ) -> None:
-        # A final ack already says what was bought; a query that may fail must not stand between fill and stop.
-        entry = ack if ack.status.is_final else self.broker.get_order(norm.entry.symbol, norm.entry.client_order_id)
-        if not entry.executed_qty:
-            return
-        rules = self.broker.rules()[norm.entry.symbol]
-        bought = norm.entry.side is Side.BUY
-        fee_rate = self.fee_rate if bought else ZERO
-        qty = filters.floor_qty(rules, entry.executed_qty * (1 - fee_rate))
-        exits = norm.exits
-        legs = exits.pending if isinstance(exits, OrderListSpec) else (exits,)
-        legs = tuple(_with_quantity(leg, qty) for leg in legs if leg is not None)
-        what: OrderSpec | OrderListSpec = (
-            OrderListSpec(list_client_id=exits.list_client_id, symbol=exits.symbol, working=None, pending=legs)
-            if isinstance(exits, OrderListSpec)
-            else legs[0]
-        )
-        self.journal.record_intent(
-            legs,
-            list_client_id=what.list_client_id if isinstance(what, OrderListSpec) else None,
-            source=source,
-            mode=self.mode.value,
-            expected_price=None,
-            actor=actor,
-        )
-        try:
-            self._send(what)
-        except CrbotError as exc:  # the entry filled: say loudly that the position has no exits
-            detail = f"{entry.symbol} {fmt(qty)} bought by {norm.entry.client_order_id} has no stop-loss/take-profit"
-            self.journal.audit(actor=actor, action="position_unprotected", detail=detail, reason=str(exc))
-            logger.critical("POSITION UNPROTECTED: %s: %s", detail, exc)
-            exc.message = f"the entry FILLED but its exits were not placed: {exc.message}"
-            exc.hint = "place a stop-loss now from the ticket, or flatten with STOP"
-            raise
-
     def reconcile_pending(self) -> int:
         """Resolve orders whose outcome is unknown by asking the exchange for their client order id."""
         return self.reconciler.resolve_pending()
 
-    def reconcile(self, *, apply: bool = True) -> ReconcileReport:
-        """Compare the journal with the exchange (and fix it with ``apply``); every difference is listed."""
+    def reconcile(self, *, apply: bool = True, actor: str = "crbot:reconcile") -> ReconcileReport:
+        """Compare the journal with the exchange (and fix it with ``apply``); every difference is listed.
+
+        With ``apply``, exits a crash left behind are finished too: unanswered ones looked up (and sent if the
+        exchange never got them) before the comparison, PLANNED ones of filled entries sent after it."""
+        if apply:
+            self.exits.resend_unanswered()
         self.last_reconcile = self.reconciler.run(apply=apply)
+        if apply:
+            self.exits.send_planned(actor=actor)
         return self.last_reconcile
+
+    def unprotected_positions(self) -> list[Unprotected]:
+        """Filled entries still held whose stop-loss/take-profit is not on the exchange (a banner on every page)."""
+        held = own_positions(self.journal.own_fills(), self.broker.rules())  # journal only: cheap on every page
+        selling = {o.symbol for o in self.journal.orders(open_only=True) if o.side is Side.SELL}
+        return self.exits.unprotected(held=held, open_exit_symbols=selling)
 
     def _result(self, cid: str, message: str, *, legs: bool = True) -> PlaceResult:
         ids = (cid, f"{cid}-tp", f"{cid}-sl") if legs else (cid,)  # exits are named after the entry
@@ -378,9 +347,3 @@ class TradingService:
             journal=self.journal,
             now=self.clock.now(),
         )
-
-
-def _with_quantity(spec: OrderSpec, quantity: Decimal) -> OrderSpec:
-    from dataclasses import replace
-
-    return replace(spec, quantity=quantity)

@@ -7,12 +7,15 @@ from sqlalchemy.engine import make_url
 
 from crbot.errors import CrbotError
 from crbot.runtime import Runtime
-from ui.runtime import get_runtime
+from ui.runtime import get_runtime, start_up_problem
 
 
 def render() -> None:
     rt = get_runtime()
     st.title("Connection")
+    problem = start_up_problem(rt)  # the start-up reconcile's report is shown below
+    if problem:
+        st.error(f"CRBOT runs degraded: {problem}")
     st.button("Check again", key="connection_check", icon=":material/refresh:")
     try:
         info = rt.service.connection_info()

@@ -112,10 +112,25 @@ def test_outcome_unknown_is_reconciled_by_client_order_id(service, monkeypatch):
 
     monkeypatch.setattr(service.broker, "submit", accepted_then_timeout)
     cid = service.new_client_order_id()
-    with pytest.raises(OutcomeUnknown):
-        service.place(limit_buy(), client_order_id=cid, actor=ACTOR)
+    result = service.place(limit_buy(), client_order_id=cid, actor=ACTOR)  # the lookup answered: outcome known
+    assert [o.status for o in result.orders] == [OrderStatus.NEW]
     assert service.journal.get_order(cid).status is OrderStatus.NEW  # looked up, not resent
     assert len(service.broker.open_orders()) == 1
+
+
+def test_an_unknown_outcome_is_never_called_rejected(service, monkeypatch):
+    def timeout(spec):
+        raise OutcomeUnknown("timeout after sending", client_order_id=spec.client_order_id)
+
+    def lookup_fails(symbol, cid):
+        raise OutcomeUnknown("the lookup timed out too", client_order_id=cid)
+
+    monkeypatch.setattr(service.broker, "submit", timeout)
+    monkeypatch.setattr(service.broker, "get_order", lookup_fails)
+    cid = service.new_client_order_id()
+    with pytest.raises(OutcomeUnknown):
+        service.place(limit_buy(), client_order_id=cid, actor=ACTOR)
+    assert service.journal.get_order(cid).status is OrderStatus.UNKNOWN  # reconcile decides, by client order id
 
 
 def test_crash_between_send_and_ack_loses_nothing(settings, clock, feed, service, monkeypatch):

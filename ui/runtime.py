@@ -7,6 +7,9 @@ or mode never reuses a runtime built for another account. Secrets are never part
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -17,6 +20,7 @@ from crbot.runtime import Runtime, build_runtime
 logger = logging.getLogger(__name__)
 
 REFRESH_TTL_S = 2  # at most one exchange sync per this many seconds, however many tabs are open
+STARTUP_RETRY_S = 20  # a failed start-up (exchange down) is retried at most this often
 
 
 def _key(settings: Settings) -> str:
@@ -28,16 +32,44 @@ def _key(settings: Settings) -> str:
 @st.cache_resource(show_spinner="Starting CRBOT…", max_entries=4)
 def _build(key: str, _settings: Settings) -> Runtime:
     logger.info("building the dashboard runtime for %s", key)
-    runtime = build_runtime(_settings)
-    try:  # start-up: the journal catches up with the exchange; the Connection page shows what changed
-        runtime.service.reconcile()
-    except CrbotError as err:
-        logger.warning("start-up reconciliation failed (run it from the Connection page): %s", err)
-    return runtime
+    return build_runtime(_settings)  # no network: the frame and STOP draw even with the exchange down
+
+
+@dataclass
+class StartUp:
+    """The runtime's start-up (key audit, STOP sweep, reconcile), done once; retried while it fails."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    done: bool = False
+    problem: str | None = None
+    tried_at: float = 0.0
+
+    def ensure(self, rt: Runtime) -> str | None:
+        """The problem that keeps CRBOT degraded, or None once started. Never raises: the frame must draw."""
+        with self.lock:
+            if self.done or (self.problem and time.monotonic() - self.tried_at < STARTUP_RETRY_S):
+                return self.problem
+            self.tried_at = time.monotonic()
+            try:
+                rt.service.start_up(actor=actor(rt))
+            except CrbotError as err:
+                logger.warning("start-up incomplete (retried in %d s): %s", STARTUP_RETRY_S, err)
+                self.problem = str(err)
+            except Exception as err:  # e.g. a locked database: shown in the frame, never fatal
+                logger.exception("start-up failed")
+                self.problem = f"{type(err).__name__}: {err}"
+            else:
+                self.done, self.problem = True, None
+            return self.problem
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _start_up(key: str) -> StartUp:
+    return StartUp()
 
 
 def get_runtime() -> Runtime:
-    """The shared runtime; on a configuration or connection error, explain it and stop this page."""
+    """The shared runtime; on a configuration error, explain it and stop this page."""
     try:
         settings = Settings.load()
         return _build(_key(settings), settings)
@@ -45,6 +77,11 @@ def get_runtime() -> Runtime:
         st.error(f"CRBOT cannot start: {err}")
         st.stop()
         raise  # unreachable: st.stop() raises; keeps type checkers honest
+
+
+def start_up_problem(rt: Runtime) -> str | None:
+    """Why CRBOT runs degraded (exchange unreachable, key refused, ...), or None: shown in the frame."""
+    return _start_up(_key(rt.settings)).ensure(rt)
 
 
 def actor(rt: Runtime) -> str:

@@ -15,7 +15,7 @@ from crbot.journal import StateRecord
 from crbot.runtime import Runtime
 from ui import stop
 from ui.fmt import MODE_COLOURS, STATE_COLOURS, local_time
-from ui.runtime import refresh
+from ui.runtime import refresh, start_up_problem
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,11 @@ def render(rt: Runtime) -> None:
         _banner(rt)
         stop.button()
         stop.report()
+        problem = start_up_problem(rt)  # after STOP is on screen: this may wait for an unreachable exchange
+        if problem:
+            st.error(
+                f"**Degraded:** {problem}  \nSTOP still works; CRBOT retries by itself.", icon=":material/cloud_off:"
+            )
         record = _state(rt)
         st.session_state[SEEN_STATE] = record.state if record else None  # what this full run shows
         _live(rt)
@@ -82,5 +87,7 @@ def _live(rt: Runtime) -> None:
         text += f"  \n{who}  \n_{record.reason or 'no reason given'}_"
     show = {TradingState.ACTIVE: st.success, TradingState.REDUCING: st.warning, TradingState.HALTED: st.error}
     show[record.state](text)
+    for naked in rt.service.unprotected_positions():
+        st.error(f"**UNPROTECTED:** {naked}. Place a stop-loss or flatten.", icon=":material/gpp_maybe:")
     if problem:
         st.warning(f"Exchange sync failed: {problem}", icon=":material/sync_problem:")

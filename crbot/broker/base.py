@@ -18,6 +18,10 @@ from crbot.exchange.rules import SymbolRules
 class Broker(Protocol):
     name: str  # "paper", "binance-testnet", ...
 
+    def require_safe_key(self) -> object | None:
+        """Live only: raise KeyAuditFailed unless the API key's permissions pass the audit (None elsewhere)."""
+        ...
+
     def ping(self) -> float:
         """Round trip in milliseconds; raises ConnectivityError."""
         ...

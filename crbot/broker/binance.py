@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ from crbot.exchange.binance_json import (
     account_from_json,
     check_client_id,
     fill_from_json,
+    fills_from_order_json,
     order_from_json,
     order_list_params,
     order_params,
@@ -192,7 +194,10 @@ class BinanceBroker:
             what,
             spec.client_order_id,
             send=lambda c: c.create_order(**params),
-            parse=lambda raw: order_from_json(raw, spec=spec, default_time=self._clock.now()),
+            parse=lambda raw: replace(  # a FULL answer carries the fills: no trade-history query afterwards
+                order_from_json(raw, spec=spec, default_time=self._clock.now()),
+                fills=tuple(fills_from_order_json(raw, spec=spec)),
+            ),
             lookup=lambda: self.get_order(spec.symbol, spec.client_order_id),
         )
         logger.info("%s accepted: %s order id %d", what, view.status, view.order_id)

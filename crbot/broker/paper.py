@@ -42,6 +42,10 @@ class PaperBroker:
         self._rules = dict(rules)
         self._commissions = commissions
 
+    def require_safe_key(self) -> None:
+        """Paper mode has no API key to audit."""
+        return None
+
     def ping(self) -> float:
         """Milliseconds for a trivial round trip to the paper book."""
         started = time.perf_counter()

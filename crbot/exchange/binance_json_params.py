@@ -17,7 +17,7 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
 
 def check_client_id(client_id: str) -> None:
-    if not CLIENT_ID.match(client_id):
+    if not CLIENT_ID.fullmatch(client_id):
         raise InvalidInput(
             f"client order id {client_id!r} is not valid for Binance",
             hint="use 1-36 characters from A-Z a-z 0-9 _ -",

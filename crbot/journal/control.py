@@ -72,6 +72,12 @@ class ControlJournal:
                 for row in session.scalars(query)
             ]
 
+    def last_audit_action(self, actions: tuple[str, ...]) -> str | None:
+        """The newest audit action among ``actions`` (e.g. whether the last STOP completed), None if none."""
+        query = select(AuditRow.action).where(AuditRow.action.in_(actions)).order_by(AuditRow.id.desc()).limit(1)
+        with self._db.read() as session:
+            return session.scalar(query)
+
     def risk_limits(self) -> dict[str, str]:
         """The saved limits as text (the risk module parses them); empty if never saved."""
         with self._db.read() as session:

@@ -105,6 +105,8 @@ class Database:
                     conn.execute(
                         SchemaVersionRow.__table__.insert().values(version=SCHEMA_VERSION, applied_at=clock.now())
                     )
+                elif found[0] < SCHEMA_VERSION:
+                    _upgrade(conn, found[0], clock)
                 elif found[0] > SCHEMA_VERSION:
                     raise ConfigError(
                         f"the journal at {self.safe_url} has schema version {found[0]},"
@@ -116,6 +118,23 @@ class Database:
                 f"cannot open the journal at {self.safe_url}: {exc.orig}",
                 hint="check that the directory exists and is writable and that no other program locks the file",
             ) from exc
+
+
+# Each step takes a journal from version N to N + 1 in the same transaction as the version row.
+_STEPS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE orders ADD COLUMN parent_client_id VARCHAR(64)",
+        "CREATE INDEX IF NOT EXISTS ix_orders_parent_client_id ON orders (parent_client_id)",
+    ),
+}
+
+
+def _upgrade(conn: Connection, version: int, clock: Clock) -> None:
+    for step in range(version, SCHEMA_VERSION):
+        for statement in _STEPS[step]:
+            conn.exec_driver_sql(statement)
+        conn.execute(SchemaVersionRow.__table__.insert().values(version=step + 1, applied_at=clock.now()))
+        logger.warning("journal schema upgraded from version %d to %d", step, step + 1)
 
 
 def _create_engine(url: str) -> Engine:

@@ -119,6 +119,11 @@ class FillJournal:
                     cursors[symbol] = min(cursors[symbol], _trade_id_before(session, symbol, placed))
         return cursors
 
+    def symbols_lacking_fills(self) -> set[str]:
+        """Symbols with an order that executed more than the fills journaled for it (answered by a lookup)."""
+        with self._db.read() as session:
+            return {symbol for symbol, _ in session.execute(_lacking_fills())}
+
     def fills_frame(self) -> pd.DataFrame:
         """One row per fill, oldest first, columns and dtypes as in docs/CONTRACTS.md (cached, incremental)."""
         return self._fill_frames.load(self._db)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from crbot.journal.types import DecimalText, UtcDateTime
 
-SCHEMA_VERSION = 1  # bump with a migration step in crbot.journal.database when a table changes
+SCHEMA_VERSION = 2  # bump with a migration step in crbot.journal.database when a table changes
 
 
 class Base(DeclarativeBase):
@@ -46,6 +46,7 @@ class OrderRow(Base):
     price: Mapped[Decimal | None]
     stop_price: Mapped[Decimal | None]
     list_client_id: Mapped[str | None] = mapped_column(String(64))
+    parent_client_id: Mapped[str | None] = mapped_column(String(64), index=True)  # an exit's entry
     status: Mapped[str] = mapped_column(String(32))
     order_id: Mapped[int | None]
     executed_qty: Mapped[Decimal]

@@ -19,8 +19,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
-from crbot.domain import ZERO, OrderSpec, OrderStatus, OrderType, OrderView, Side
-from crbot.errors import InvalidInput
+from crbot.domain import ZERO, Fill, OrderSpec, OrderStatus, OrderType, OrderView, Side, TradingState
+from crbot.errors import Denied, InvalidInput
+from crbot.journal.control import read_state
 from crbot.journal.database import Database
 from crbot.journal.fills import next_revision
 from crbot.journal.frames import as_double, fetch, to_frame
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 _CHUNK = 500  # stay far below SQLite's bound-parameter limit
 _PENDING = [s.value for s in PENDING_STATUSES]
+IMPORTED_SOURCES = ("exchange", "ack")  # rows CRBOT learnt of from the exchange, not orders it placed
+_GAVE_UP = (OrderStatus.REJECTED.value, OrderStatus.CANCELED.value, OrderStatus.EXPIRED.value)
 _OPEN_OR_PENDING = [s.value for s in OrderStatus if s.is_open or s in PENDING_STATUSES]
 
 ORDER_COLUMNS = (
@@ -76,48 +79,107 @@ class OrderJournal:
         mode: str,
         expected_price: Decimal | None,
         actor: str,
+        planned: Sequence[OrderSpec] = (),
+        planned_list_id: str | None = None,
+        while_halted: bool = False,
     ) -> None:
-        """Journal orders about to be sent (all or none), committed durably before this returns."""
-        cids = [spec.client_order_id for spec in specs]
+        """Journal orders about to be sent (all or none), committed durably before this returns.
+
+        ``planned`` are the exits of a MARKET entry: journaled now, in the same transaction, as PLANNED
+        (parent = the entry) and sent once the entry has filled, so a crash in between cannot lose them.
+        The trading state is read in this same write transaction: once STOP has latched HALTED no new intent
+        can be written (``while_halted`` only for STOP's own flatten), so nothing slips in after the latch.
+        """
+        cids = [spec.client_order_id for spec in (*specs, *planned)]
         if len(set(cids)) != len(cids):
             raise InvalidInput(f"client order ids repeat within one intent: {cids}", hint="give every order its own id")
         now = self._clock.now()
+        parent = specs[0].client_order_id if planned else None
         with self._db.write() as session:
+            state = read_state(session)
+            if state.state is TradingState.HALTED and not while_halted:
+                raise Denied(
+                    "TRADING_HALTED",
+                    f"trading is HALTED {state.describe()}; no new orders are accepted",
+                    hint="cancels still work; fix the cause, then resume trading with the typed confirmation",
+                )
             taken = _existing(session, cids)
             if taken:
                 raise InvalidInput(
                     f"client order id already journaled: {', '.join(sorted(taken))}",
                     hint="look the order up (it may have been sent) or use a fresh client order id",
                 )
-            session.add_all(
-                OrderRow(
-                    client_order_id=spec.client_order_id,
-                    symbol=spec.symbol,
-                    side=spec.side.value,
-                    type=spec.type.value,
-                    quantity=spec.quantity,
-                    price=spec.price,
-                    stop_price=spec.stop_price,
-                    list_client_id=list_client_id,
-                    status=OrderStatus.INTENT.value,
-                    order_id=None,
-                    executed_qty=ZERO,
-                    cumulative_quote=ZERO,
-                    reason="",
-                    source=source,
-                    mode=mode,
-                    actor=actor,
-                    expected_price=expected_price,
-                    latency_ms=None,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for spec in specs
-            )
-        for spec in specs:
+            rows = [_intent_row(s, list_client_id, OrderStatus.INTENT, None) for s in specs]
+            rows += [_intent_row(s, planned_list_id, OrderStatus.PLANNED, parent) for s in planned]
+            for row in rows:
+                row.source, row.mode, row.actor, row.created_at, row.updated_at = source, mode, actor, now, now
+                row.expected_price = expected_price if row.status == OrderStatus.INTENT.value else None
+            session.add_all(rows)
+        for row in rows:
             logger.info(
-                "order %s %s %s %s journaled as INTENT", spec.client_order_id, spec.symbol, spec.side, spec.type
+                "order %s %s %s %s journaled as %s", row.client_order_id, row.symbol, row.side, row.type, row.status
             )
+
+    def activate_planned(self, parent_client_id: str, quantity: Decimal) -> list[JournalOrder]:
+        """The entry filled: its PLANNED exits become INTENT, sized to what was really bought."""
+        with self._db.write() as session:
+            query = select(OrderRow).where(
+                OrderRow.parent_client_id == parent_client_id, OrderRow.status == OrderStatus.PLANNED.value
+            )
+            rows = list(session.scalars(query.order_by(OrderRow.client_order_id)))
+            for row in rows:
+                row.status, row.quantity, row.updated_at = OrderStatus.INTENT.value, quantity, self._clock.now()
+            return [_to_order(row) for row in rows]
+
+    def exits_of(self, parent_client_id: str) -> list[JournalOrder]:
+        """The exits journaled with this entry (any status), by client order id."""
+        query = select(OrderRow).where(OrderRow.parent_client_id == parent_client_id)
+        with self._db.read() as session:
+            return [_to_order(row) for row in session.scalars(query.order_by(OrderRow.client_order_id))]
+
+    def entries_with_planned_exits(self) -> list[JournalOrder]:
+        """Entries that still have PLANNED exits (sent once the entry fills; cancelled if it never does)."""
+        parents = select(OrderRow.parent_client_id).where(OrderRow.status == OrderStatus.PLANNED.value)
+        query = select(OrderRow).where(OrderRow.client_order_id.in_(parents)).order_by(OrderRow.created_at)
+        with self._db.read() as session:
+            return [_to_order(row) for row in session.scalars(query)]
+
+    def own_fills(self) -> list[Fill]:
+        """Fills of orders CRBOT itself placed (not imported from the exchange), oldest first: CRBOT's positions."""
+        query = (
+            select(FillRow)
+            .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
+            .where(OrderRow.source.not_in(IMPORTED_SOURCES))
+            .order_by(FillRow.time, FillRow.trade_id)
+        )
+        with self._db.read() as session:
+            return [Fill.from_record(row) for row in session.scalars(query)]
+
+    def entries_with_failed_exits(self) -> list[tuple[JournalOrder, list[JournalOrder]]]:
+        """Filled entries whose exits were refused: none working, filled or still to be sent, one REJECTED."""
+        rejected = select(OrderRow.parent_client_id).where(
+            OrderRow.parent_client_id.is_not(None), OrderRow.status == OrderStatus.REJECTED.value
+        )
+        found = []
+        with self._db.read() as session:
+            entries = session.scalars(select(OrderRow).where(OrderRow.client_order_id.in_(rejected)))
+            for entry in entries:
+                exits = list(
+                    session.scalars(select(OrderRow).where(OrderRow.parent_client_id == entry.client_order_id))
+                )
+                if entry.executed_qty > 0 and all(row.status in _GAVE_UP for row in exits):
+                    found.append((_to_order(entry), [_to_order(row) for row in exits]))
+        return found
+
+    def drop_planned(self, parent_client_id: str, *, reason: str) -> None:
+        """PLANNED exits that will never be sent (the entry did not fill, or the position is gone)."""
+        with self._db.write() as session:
+            session.execute(
+                update(OrderRow)
+                .where(OrderRow.parent_client_id == parent_client_id, OrderRow.status == OrderStatus.PLANNED.value)
+                .values(status=OrderStatus.CANCELED.value, reason=reason, updated_at=self._clock.now())
+            )
+        logger.info("planned exits of %s dropped: %s", parent_client_id, reason)
 
     def record_ack(self, view: OrderView, *, latency_ms: float | None = None) -> None:
         """Store the exchange's acknowledgement (status, order id, executed amounts, round trip)."""
@@ -283,6 +345,26 @@ def _merge(row: OrderRow, view: OrderView) -> bool:
     return before != after  # by value: Decimal("1.0") == Decimal("1.00") is no change
 
 
+def _intent_row(spec: OrderSpec, list_client_id: str | None, status: OrderStatus, parent: str | None) -> OrderRow:
+    return OrderRow(
+        client_order_id=spec.client_order_id,
+        symbol=spec.symbol,
+        side=spec.side.value,
+        type=spec.type.value,
+        quantity=spec.quantity,
+        price=spec.price,
+        stop_price=spec.stop_price,
+        list_client_id=list_client_id,
+        parent_client_id=parent,
+        status=status.value,
+        order_id=None,
+        executed_qty=ZERO,
+        cumulative_quote=ZERO,
+        reason="",
+        latency_ms=None,
+    )
+
+
 def _row_from_view(view: OrderView, *, source: str, mode: str, now: datetime) -> OrderRow:
     return OrderRow(
         client_order_id=view.client_order_id,
@@ -293,6 +375,7 @@ def _row_from_view(view: OrderView, *, source: str, mode: str, now: datetime) ->
         price=view.price,
         stop_price=view.stop_price,
         list_client_id=None,
+        parent_client_id=None,
         status=view.status.value,
         order_id=view.order_id,
         executed_qty=view.executed_qty,
@@ -318,6 +401,7 @@ def _to_order(row: OrderRow) -> JournalOrder:
         price=row.price,
         stop_price=row.stop_price,
         list_client_id=row.list_client_id,
+        parent_client_id=row.parent_client_id,
         status=OrderStatus(row.status),
         order_id=row.order_id,
         executed_qty=row.executed_qty,

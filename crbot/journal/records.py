@@ -24,6 +24,7 @@ class JournalOrder:
     price: Decimal | None = None
     stop_price: Decimal | None = None
     list_client_id: str | None = None
+    parent_client_id: str | None = None  # set on an exit journaled with its entry
     status: OrderStatus
     order_id: int | None = None
     executed_qty: Decimal = ZERO
@@ -64,6 +65,11 @@ class StateRecord:
     since: datetime | None
     actor: str
     reason: str
+
+    def describe(self) -> str:
+        """Who set the state, when and why, for denials and reports: "by cli:ana at 2026-... UTC: reason"."""
+        when = f" at {self.since:%Y-%m-%d %H:%M:%S} UTC" if self.since else ""
+        return f"by {self.actor or 'unknown'}{when}: {self.reason or 'no reason given'}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

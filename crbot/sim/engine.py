@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -140,7 +141,11 @@ class MatchingEngine:
             order = self._insert(book, spec, lock=ZERO if market else cost)
             self._start(book, order, last, market_price=price)
             book.set_cursor(spec.symbol, book.now)
-            return order.view()
+            view = order.view()
+            if not view.executed_qty:
+                return view
+            own = and_(store.trades.c.symbol == spec.symbol, store.trades.c.order_id == view.order_id)
+            return replace(view, fills=tuple(book.query_trades(own, newest_first=False, limit=MAX_LIMIT)))
 
     def new_order_list(self, spec: OrderListSpec) -> list[OrderView]:
         """An OCO, OTO or OTOCO, all or nothing; views in the order of ``spec.orders``."""

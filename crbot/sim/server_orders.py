@@ -123,7 +123,7 @@ def new_order(venue: Venue, p: Params) -> Reply:
         return Reply(body=order_ack_json(view), new_orders=1)
     if resp == "RESULT":
         return Reply(body=order_json(view), new_orders=1)
-    return Reply(body=order_json(view, full=True, fills=_fills_of(venue, view)), new_orders=1)
+    return Reply(body=order_json(view, full=True, fills=view.fills), new_orders=1)
 
 
 def order_test_weight(p: Params) -> int:

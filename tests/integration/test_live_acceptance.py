@@ -223,6 +223,7 @@ def test_dashboard_runtime_refuses_live_mode_on_a_key_that_may_withdraw(unsafe_s
         },
         dotenv=False,
     )
+    runtime = build_runtime(settings)  # building needs no exchange: STOP must always be possible
     with pytest.raises(KeyAuditFailed, match="Untick 'Enable Withdrawals'") as refused:
-        build_runtime(settings)
+        runtime.service.start_up(actor="tester")
     assert refused.value.exit_code == 4 and "restart CRBOT" in str(refused.value)
