@@ -135,3 +135,29 @@ def test_two_processes_share_one_file(journal: Journal, db_url: str) -> None:
     actors = [e.actor for e in journal.audit_events(limit=1000) if e.action == "tick"]
     assert actors.count("child") == N and actors.count("parent") == N
     assert len(journal.equity_frame()) == N
+
+
+def test_a_version_1_journal_is_upgraded_in_place_without_losing_a_row(tmp_path: Path, clock: ManualClock) -> None:
+    path = tmp_path / "j.db"
+    journal = Journal(f"sqlite:///{path}", clock)
+    journal.record_intent([spec("old-1")], list_client_id=None, source="cli", mode="paper", expected_price=None, actor="a")
+    journal.set_trading_state(TradingState.HALTED, actor="a", reason="before the upgrade")
+    journal.close()
+    with sqlite3.connect(path) as conn:  # what today's main wrote: no parent_client_id, schema version 1
+        conn.execute("DROP INDEX ix_orders_parent_client_id")
+        conn.execute("ALTER TABLE orders DROP COLUMN parent_client_id")
+        conn.execute("DELETE FROM schema_version")
+        conn.execute("INSERT INTO schema_version VALUES (1, 0)")
+
+    upgraded = Journal(f"sqlite:///{path}", clock)
+    assert upgraded.get_order("old-1").status is OrderStatus.INTENT
+    assert upgraded.trading_state().reason == "before the upgrade"
+    entry = spec("new-1")
+    upgraded.record_intent(
+        [entry], list_client_id=None, source="cli", mode="paper", expected_price=None, actor="a",
+        planned=[spec("new-1-sl")], while_halted=True,
+    )  # fmt: skip
+    assert [o.parent_client_id for o in upgraded.exits_of("new-1")] == ["new-1"]
+    upgraded.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall() == [(1,), (2,)]
