@@ -10,17 +10,27 @@ import argparse
 import dataclasses
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any
+from typing import Any, NoReturn
 
 from crbot.domain import OrderRequest, OrderType, Side
 from crbot.errors import ConnectivityError, CrbotError, InvalidInput
+from crbot.exchange.binance_json_params import check_client_id
 
 EXIT_OK, EXIT_INVALID = 0, 2
+
+# Binance's DECIMAL parameter (^([0-9]{1,20})(\.[0-9]{1,20})?$): Python's Decimal() also takes exponents, signs,
+# '_', NaN and non-ASCII digits, none of which Binance (or a trader) means.
+_NUMBER = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
+# Binance's symbol rule ^[A-Z0-9-_.]{1,20}$, checked before upper-casing ('ß'.upper() is 'SS').
+_SYMBOL = re.compile(r"[A-Za-z0-9_.\-]{1,20}")
+_SHOWN_MAX = 40  # characters of a bad value quoted back in an error message
+_ERROR_MAX = 300  # characters of a usage error: one readable line, whatever was typed
 
 
 class StopIncomplete(ConnectivityError):
@@ -38,19 +48,71 @@ class StopIncomplete(ConnectivityError):
         self.report = report
 
 
+class _ParserExit(Exception):
+    """argparse finished by itself (``--help`` printed): ``main`` returns ``status`` instead of exiting."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 too; keep our wording
-        raise InvalidInput(message, hint=f"see `python -m crbot {self.prog.split()[-1]} --help`")
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 too; keep our wording, on one line
+        command = " ".join(["python -m crbot", *self.prog.split()[1:]])
+        raise InvalidInput(_one_line(message, _ERROR_MAX), hint=f"see `{command} --help`")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self._print_message(message, sys.stderr)
+        raise _ParserExit(status)  # main() returns it: callers in-process never see SystemExit
+
+
+def _one_line(text: str, limit: int | None = None) -> str:
+    """Control characters escaped (and absurd lengths cut): an error is one line a terminal shows whole."""
+    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return flat if limit is None or len(flat) <= limit else f"{flat[:limit]}… ({len(flat)} characters)"
+
+
+def _shown(text: str) -> str:
+    """A bad value quoted back to the operator: escaped, and cut when absurdly long."""
+    if len(text) <= _SHOWN_MAX:
+        return repr(text)
+    return f"{text[:_SHOWN_MAX]!r}… ({len(text)} characters)"
 
 
 def _decimal(text: str) -> Decimal:
+    """A positive amount in Binance's DECIMAL format; argparse names the option in the error."""
+    if not _NUMBER.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is not a plain decimal number: use ASCII digits with at most one dot, e.g. 0.001 "
+            "(no sign, exponent, '_' or spaces; at most 20 digits before and 20 after the dot)"
+        )
     try:
         value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value.is_finite():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    except InvalidOperation:  # unreachable after the pattern; kept so no traceback can escape
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} must be greater than zero")
     return value
+
+
+def _symbol(text: str) -> str:
+    symbol = text.strip()
+    if not _SYMBOL.fullmatch(symbol):
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is not a symbol: use 1-20 characters from A-Z 0-9 - _ . (e.g. BTCUSDT)"
+        )
+    return symbol.upper()
+
+
+def _client_id(text: str) -> str:
+    try:
+        check_client_id(text)
+    except InvalidInput:
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is not a valid client order id: use 1-36 characters from A-Z a-z 0-9 _ -"
+        ) from None
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
     sub.add_parser("ping", help="test the connection to the broker")
     sub.add_parser("status", help="mode, price source, trading state")
-    sub.add_parser("price", help="last price").add_argument("--symbol", required=True)
+    sub.add_parser("price", help="last price").add_argument("--symbol", required=True, type=_symbol)
     sub.add_parser("balance", help="balances free / locked and equity")
     sub.add_parser("positions", help="open positions with unrealised P&L")
     sub.add_parser("orders", help="orders from the journal").add_argument("--open", action="store_true")
@@ -73,9 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("resume", help="resume trading after a STOP").add_argument("--confirm", action="store_true")
     order = sub.add_parser("order", help="create / cancel / query an order")
-    osub = order.add_subparsers(dest="action", required=True, parser_class=_ArgumentParser)
+    osub = order.add_subparsers(
+        dest="action", required=True, parser_class=_ArgumentParser, metavar="{create,status,cancel}"
+    )
     create = osub.add_parser("create")
-    create.add_argument("--symbol", required=True)
+    create.add_argument("--symbol", required=True, type=_symbol)
     create.add_argument("--side", required=True, type=str.upper, choices=["BUY", "SELL"])
     create.add_argument("--qty", type=_decimal)
     create.add_argument("--quote", type=_decimal, help="quote amount (USDT) instead of --qty")
@@ -83,11 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--price", type=_decimal)
     create.add_argument("--stop-loss", type=_decimal)
     create.add_argument("--take-profit", type=_decimal)
-    create.add_argument("--client-id", help="your own client order id (idempotent retries)")
+    create.add_argument("--client-id", type=_client_id, help="your own client order id (idempotent retries)")
     for name in ("cancel", "status"):
         q = osub.add_parser(name)
-        q.add_argument("--symbol", required=True)
-        q.add_argument("--id", required=True, help="client order id")
+        q.add_argument("--symbol", required=True, type=_symbol)
+        q.add_argument("--id", required=True, type=_client_id, help="client order id")
     sim = sub.add_parser("sim", help="the local Binance-compatible exchange")
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     return p
@@ -192,7 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     try:
         args = build_parser().parse_args(args_in)
+        _check_args(args)  # what the options say together, before start-up touches the exchange or journal
         result = _dispatch(args)
+    except _ParserExit as exc:  # --help was printed
+        return exc.status
     except CrbotError as exc:
         error = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
         report = getattr(exc, "report", None)  # STOP acted: what it did comes with the error
@@ -209,7 +276,7 @@ def _emit(value: Any, as_json: bool, *, err: bool = False) -> None:
     if as_json:
         print(json.dumps(to_jsonable(value), indent=2), file=stream)
     elif err:
-        print(f"error: {value['message']}", file=stream)
+        print(f"error: {_one_line(str(value['message']))}", file=stream)
     else:
         print(_human(value), file=stream)
 
@@ -225,11 +292,11 @@ def _dispatch(args: argparse.Namespace) -> Any:
     rt = build_runtime()  # no network: the exchange is first called below
     svc, actor = rt.service, f"cli:{rt.settings.actor}"
     if not _acts_first(args) and args.command not in ("ping", "status", "price", "reconcile"):
-        svc.start_up(actor=actor)  # every CLI call is a start-up: key audit, STOP sweep, reconcile
+        svc.start_up(actor=actor, full=False)  # key audit, STOP sweep, unanswered orders, unsent exits
     handlers: dict[str, Callable[[], Any]] = {
         "ping": lambda: {"ok": True, "broker": rt.broker.name, "latency_ms": round(rt.broker.ping(), 3)},
         "status": lambda: _status(rt),
-        "price": lambda: {"symbol": args.symbol.upper(), "price": rt.broker.last_price(args.symbol.upper())},
+        "price": lambda: {"symbol": args.symbol, "price": rt.broker.last_price(_known(rt.broker, args.symbol))},
         "balance": lambda: {"balances": svc.balances(), "equity_usdt": svc.equity()},
         "positions": lambda: [_position(p) for p in svc.positions()],
         "orders": lambda: svc.open_orders() if args.open else svc.orders(),
@@ -247,6 +314,22 @@ def _dispatch(args: argparse.Namespace) -> Any:
         except CrbotError as exc:
             logging.getLogger(__name__).warning("journal not synced after %s: %s", args.command, exc)
     return result
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Options that parse one by one but not together: refused before anything is journaled or sent."""
+    if args.command == "order" and args.action == "create" and args.type == "MARKET" and args.price is not None:
+        raise InvalidInput(
+            "--price does not apply to a MARKET order (it fills at the market price)",
+            hint="drop --price, or use --type LIMIT to buy or sell at that price",
+        )
+
+
+def _known(broker: Any, symbol: str) -> str:
+    """A symbol the exchange lists (paper mode: the bundled or public rules); the price feed would invent one."""
+    if symbol not in broker.rules():
+        raise InvalidInput(f"unknown symbol {symbol}", hint="use a symbol the exchange lists, e.g. BTCUSDT")
+    return symbol
 
 
 def _stop(svc: Any, args: argparse.Namespace, actor: str) -> dict[str, Any]:
@@ -287,9 +370,13 @@ def _resume(svc: Any, confirm: bool, actor: str) -> dict[str, Any]:
 
 
 def _order(svc: Any, args: argparse.Namespace, actor: str) -> Any:
+    # Cancel acts first: an order the journal holds on this symbol needs no exchangeInfo round trip.
+    journaled = svc.journal.get_order(args.id) if args.action != "create" else None
+    on_record = journaled is not None and journaled.symbol == args.symbol
+    symbol = args.symbol if on_record else _known(svc.broker, args.symbol)
     if args.action == "create":
         request = OrderRequest(
-            symbol=args.symbol.upper(),
+            symbol=symbol,
             side=Side(args.side),
             type=OrderType(args.type),
             quantity=args.qty,
@@ -301,6 +388,5 @@ def _order(svc: Any, args: argparse.Namespace, actor: str) -> Any:
         result = svc.place(request, client_order_id=args.client_id, source="cli", actor=actor)
         return {"client_order_id": result.client_order_id, "message": result.message, "orders": result.orders}
     if args.action == "cancel":
-        return svc.cancel(args.symbol.upper(), args.id, actor=actor)
-    order = svc.journal.get_order(args.id)
-    return order if order is not None else svc.broker.get_order(args.symbol.upper(), args.id)
+        return svc.cancel(symbol, args.id, actor=actor)
+    return journaled if journaled is not None else svc.broker.get_order(symbol, args.id)
