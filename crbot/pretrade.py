@@ -39,6 +39,7 @@ def risk_context(
     open_orders: Sequence[OrderView],
     journal: Journal,
     now: datetime,
+    record_day_start: bool = True,
 ) -> tuple[RiskContext, RiskLimits]:
     """The facts for the checks, and the limits to check them against (read in the same transaction)."""
     facts = journal.pretrade_facts(now, orders_since=now - timedelta(minutes=1))
@@ -50,7 +51,8 @@ def risk_context(
     eq = equity(rows)
     start = facts.day_start_equity
     if start is None and eq is not None:  # the first order of a UTC day marks where the day's P&L starts
-        journal.snapshot_equity(eq, at=now)
+        if record_day_start:  # a preview never writes to the journal
+            journal.snapshot_equity(eq, at=now)
         start = eq
     context = RiskContext(
         state=facts.state.state,

@@ -12,6 +12,7 @@ from crbot.broker.base import Broker
 from crbot.clock import Clock, SystemClock
 from crbot.config import Settings
 from crbot.domain import Mode
+from crbot.home import open_journal, prepare_home
 from crbot.journal import Journal
 from crbot.market.feed import PriceFeed
 from crbot.service import TradingService
@@ -33,11 +34,16 @@ def build_runtime(
 ) -> Runtime:
     settings = settings or Settings.load()
     clock = clock or SystemClock()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    journal = Journal(settings.database_url, clock)
+    prepare_home(settings.home)  # 0700, writable, or a clear error
+    journal = open_journal(settings, clock)  # HALTED at once if it replaces a lost journal
     broker = _paper_broker(settings, clock, feed) if settings.mode is Mode.PAPER else _binance_broker(settings, clock)
     service = TradingService(
-        broker=broker, journal=journal, clock=clock, mode=settings.mode, fee_rate=settings.fee_rate
+        broker=broker,
+        journal=journal,
+        clock=clock,
+        mode=settings.mode,
+        fee_rate=settings.fee_rate,
+        watched=settings.symbols,
     )
     logger.info(
         "CRBOT %s mode, journal %s, prices: %s", settings.mode.value, settings.database_url, broker.price_source()

@@ -6,7 +6,7 @@ failures into ``crbot.errors`` at this boundary and never let library exceptions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -35,6 +35,10 @@ class Broker(Protocol):
         ...
 
     def last_price(self, symbol: str) -> Decimal: ...
+
+    def last_prices(self, symbols: Collection[str]) -> dict[str, Decimal]:
+        """Last prices of several symbols in one request; a symbol without a price is left out."""
+        ...
 
     def avg_price(self, symbol: str) -> Decimal:
         """The average price the PERCENT_PRICE_BY_SIDE / NOTIONAL filters use."""

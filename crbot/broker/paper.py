@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from crbot.clock import Clock
 from crbot.domain import AccountInfo, Balance, Commissions, Fill, OrderListSpec, OrderSpec, OrderView
+from crbot.errors import CrbotError
 from crbot.exchange.rules import SymbolRules
 from crbot.market.feed import PriceFeed
 from crbot.sim.engine import MAX_LIMIT, MatchingEngine
@@ -60,6 +61,15 @@ class PaperBroker:
 
     def last_price(self, symbol: str) -> Decimal:
         return self._feed.last(symbol, self._clock.now())
+
+    def last_prices(self, symbols: Collection[str]) -> dict[str, Decimal]:
+        now, found = self._clock.now(), {}
+        for symbol in symbols:
+            try:
+                found[symbol] = self._feed.last(symbol, now)
+            except CrbotError as exc:
+                logger.warning("no paper price for %s: %s", symbol, exc)
+        return found
 
     def avg_price(self, symbol: str) -> Decimal:
         """The paper exchange checks filters against the feed's last price; so does this."""
