@@ -71,7 +71,7 @@ class Settings:
     def load(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
         """Read settings: explicit ``env`` (tests) or ``.env`` overlaid by the process environment."""
         if env is None:
-            merged = {k: v for k, v in dotenv_values(".env").items() if v is not None} if dotenv else {}
+            merged = _read_dotenv(Path(".env")) if dotenv else {}
             merged.update(os.environ)
             env = merged
         get = env.get
@@ -100,6 +100,21 @@ class Settings:
             api_secret=SecretStr(get("BINANCE_API_SECRET", "")),
             actor=get("CRBOT_ACTOR") or _whoami(),
         )
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """``path``'s settings ({} when there is none); a ConfigError when it cannot be read as UTF-8 text."""
+    try:
+        return {k: v for k, v in dotenv_values(path, encoding="utf-8").items() if v is not None}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path.resolve()} is not a text file (byte {exc.start} is not UTF-8)",
+            hint="fix it or move it aside: .env holds KEY=value lines (see README, Settings)",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {path.resolve()}: {exc.strerror or exc}", hint="fix its permissions or move it aside"
+        ) from None
 
 
 def _whoami() -> str:

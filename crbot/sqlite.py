@@ -7,11 +7,17 @@
   with SQLITE_BUSY because another process wrote first (a deferred transaction cannot wait for that).
 * ``synchronous`` is each caller's durability choice: FULL survives a power cut, NORMAL (in WAL mode) any
   process crash but may lose the last commits on a power cut.
+* The files hold the trader's orders and balances, so they are the owner's only: a new folder is 0700 and
+  the database file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the main
+  file's mode). Not a process-wide umask: that would change the modes of everything else the user creates.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,11 +52,12 @@ def sqlite_engine(
     immediate: Literal["always", "writes"],
     foreign_keys: bool = False,
 ) -> Engine:
-    """An Engine on a SQLite ``url`` set up as the module docstring says; creates the file's folder.
+    """An Engine on a SQLite ``url`` set up as the module docstring says; creates the file (0600) and its
+    folder (0700).
 
     ``immediate="always"`` begins every transaction IMMEDIATE; ``"writes"`` only those on a connection
     with the ``WRITE_OPTION`` execution option (see ``writer``), the rest plain ``BEGIN``.
-    Raises OSError when the folder cannot be created.
+    Raises OSError when the folder or the file cannot be created.
     """
     # the sqlite3 timeout also covers the connect hook's own PRAGMAs (journal_mode=WAL may need a lock);
     # check_same_thread=False is the dialect's default for files, and needed for the shared in-memory one
@@ -58,8 +65,10 @@ def sqlite_engine(
     if url.database in (None, "", ":memory:"):
         # one shared connection, or every pooled connection would see its own empty database
         kwargs["poolclass"] = StaticPool
-    else:
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    elif not url.database.startswith("file:"):  # a plain path, not a sqlite3 URI
+        path = Path(url.database).expanduser()
+        path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        private_file(path, with_sidecars=True)
     engine = create_engine(url, **kwargs)
     pragmas = [f"PRAGMA busy_timeout = {busy_timeout_ms}", "PRAGMA journal_mode = WAL"]
     pragmas.append(f"PRAGMA synchronous = {synchronous}")
@@ -83,6 +92,31 @@ def sqlite_engine(
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", on_begin)
     return engine
+
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def private_file(path: Path, *, with_sidecars: bool = False) -> None:
+    """Create ``path`` empty with mode 0600 if missing (an empty file is a valid empty SQLite database), or
+    take group and other access away from an existing one we own (made 0644 by an older CRBOT).
+
+    ``with_sidecars`` does the same to existing ``-wal`` / ``-shm`` / ``-journal`` files. Raises OSError
+    when the file cannot be created.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    for each in [path, *(path.with_name(path.name + s) for s in SIDECARS if with_sidecars)]:
+        try:
+            info = each.stat()
+            if stat.S_IMODE(info.st_mode) & 0o077 and info.st_uid == os.geteuid():
+                each.chmod(stat.S_IMODE(info.st_mode) & 0o700)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # e.g. a read-only file system: opening will say what matters
+            logger.warning("could not make %s private: %s", each, exc)
 
 
 def writer(engine: Engine) -> Engine:

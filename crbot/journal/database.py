@@ -17,17 +17,20 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
 from crbot.errors import ConfigError, InvalidInput
 from crbot.journal.models import SCHEMA_VERSION, Base, SchemaVersionRow
-from crbot.sqlite import parse_url, sqlite_engine, writer
+from crbot.sqlite import parse_url, private_file, sqlite_engine, writer
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 15_000
+
+# pip's name for a driver module SQLAlchemy could not import, where the two differ
+_DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "MySQLdb": "mysqlclient"}
 
 
 class Database:
@@ -39,6 +42,7 @@ class Database:
         self.safe_url = self.engine.url.render_as_string(hide_password=True)  # for messages and logs
         self._writer = writer(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.created = False  # True when this Database created the schema: a brand-new, empty journal
         try:
             self._ensure_schema(clock)
         except BaseException:
@@ -73,6 +77,7 @@ class Database:
         if self.url_path is not None and target == self.url_path:
             raise InvalidInput(f"backup target {target} is the journal itself", hint="choose another file")
         target.parent.mkdir(parents=True, exist_ok=True)
+        private_file(target)  # a copy of the journal is as private as the journal
         raw = self.engine.raw_connection()
         dest = sqlite3.connect(target)
         try:
@@ -102,6 +107,7 @@ class Database:
                 Base.metadata.create_all(conn)
                 found = conn.execute(select(SchemaVersionRow.version).order_by(SchemaVersionRow.version.desc())).first()
                 if found is None:
+                    self.created = True
                     conn.execute(
                         SchemaVersionRow.__table__.insert().values(version=SCHEMA_VERSION, applied_at=clock.now())
                     )
@@ -114,10 +120,21 @@ class Database:
                         hint="upgrade CRBOT, or point CRBOT_DATABASE_URL at another journal",
                     )
         except OperationalError as exc:
+            where = "the directory exists and is writable" if self.is_sqlite else "the database server is reachable"
             raise ConfigError(
-                f"cannot open the journal at {self.safe_url}: {exc.orig}",
-                hint="check that the directory exists and is writable and that no other program locks the file",
+                f"cannot open the journal at {self.safe_url}: {_one_line(exc.orig)}",
+                hint=f"check that {where} and that no other program locks the journal",
             ) from exc
+        except DatabaseError as exc:  # SQLite: "file is not a database", "database disk image is malformed"
+            raise ConfigError(
+                f"the journal at {self.safe_url} is unreadable ({_one_line(exc.orig)}): it is damaged or not a journal",
+                hint="restore it from a backup; or move it aside to start a new, empty journal"
+                " (CRBOT then starts HALTED until you resume)",
+            ) from exc
+
+
+def _one_line(error: BaseException | None) -> str:
+    return " ".join(str(error).split())  # drivers' messages may span lines; the CLI prints one
 
 
 # Each step takes a journal from version N to N + 1 in the same transaction as the version row.
@@ -140,7 +157,19 @@ def _upgrade(conn: Connection, version: int, clock: Clock) -> None:
 def _create_engine(url: str) -> Engine:
     parsed = parse_url(url, what="journal", example="sqlite:///data/journal.db")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except NoSuchModuleError as exc:
+            raise ConfigError(
+                f"the journal URL {parsed.render_as_string(hide_password=True)} names an unknown kind of database",
+                hint="use sqlite:///path/journal.db or postgresql+psycopg://user:password@host/db",
+            ) from exc
+        except ImportError as exc:  # the dialect's driver module is not installed
+            package = _DRIVER_PACKAGES.get(exc.name or "", exc.name or parsed.get_driver_name())
+            raise ConfigError(
+                f"the journal's database driver {exc.name or parsed.get_driver_name()!r} is not installed",
+                hint=f"install it in CRBOT's environment (pip install '{package}'), or change CRBOT_DATABASE_URL",
+            ) from exc
     try:
         # FULL: a committed journal entry is the trader's record of money moved; it must survive a power cut.
         # Reads begin plain BEGIN so they never queue behind the write lock; writes go through ``writer``.
@@ -149,8 +178,8 @@ def _create_engine(url: str) -> Engine:
             parsed, synchronous="FULL", busy_timeout_ms=BUSY_TIMEOUT_MS, immediate="writes", foreign_keys=True
         )
     except OSError as exc:
-        folder = Path(parsed.database or "").expanduser().parent
+        path = Path(parsed.database or "").expanduser()
         raise ConfigError(
-            f"cannot create the journal's folder {folder}: {exc.strerror}",
+            f"cannot create the journal {path} or its folder: {exc.strerror}",
             hint="set CRBOT_HOME or CRBOT_DATABASE_URL to a writable place",
         ) from exc

@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError, OperationalError
+
 from crbot.clock import Clock
 from crbot.config import Settings
 from crbot.domain import ZERO, Commissions
+from crbot.errors import ConfigError
 from crbot.exchange.rules import SymbolRules
 from crbot.market.feed import PriceFeed
 from crbot.sim.engine import MatchingEngine
@@ -73,17 +77,36 @@ def paper_market(
     starting_balances: Mapping[str, Decimal],
     slippage_bps: Decimal = ZERO,
 ) -> PaperMarket:
-    """A paper engine on ``db_url`` (an existing book continues; a new one is funded with ``starting_balances``)."""
-    engine = MatchingEngine(
-        db_url=db_url,
-        feed=feed,
-        clock=clock,
-        rules=rules,
-        commissions=commissions,
-        slippage_bps=slippage_bps,
-        starting_balances=starting_balances,
-    )
+    """A paper engine on ``db_url`` (an existing book continues; a new one is funded with ``starting_balances``).
+
+    A book SQLite cannot read is a ConfigError that says what to do, not a traceback.
+    """
+    try:
+        engine = MatchingEngine(
+            db_url=db_url,
+            feed=feed,
+            clock=clock,
+            rules=rules,
+            commissions=commissions,
+            slippage_bps=slippage_bps,
+            starting_balances=starting_balances,
+        )
+    except OperationalError as exc:  # locked past the busy timeout, no permission, ...
+        raise ConfigError(
+            f"cannot open the paper exchange's book {_where(db_url)}: {exc.orig}",
+            hint="check that its folder is writable and that no other program locks the file",
+        ) from exc
+    except DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+        raise ConfigError(
+            f"the paper exchange's book {_where(db_url)} is unreadable ({exc.orig}): it is damaged",
+            hint="restore it from a backup; or move it aside to open a new paper account"
+            " (funded with CRBOT_PAPER_BALANCES)",
+        ) from exc
     return PaperMarket(engine=engine, feed=feed, clock=clock, rules=rules, commissions=commissions)
+
+
+def _where(db_url: str) -> str:
+    return make_url(db_url).database or db_url
 
 
 def paper_market_for(

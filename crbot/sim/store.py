@@ -162,7 +162,13 @@ def open_database(db_url: str) -> Engine:
         )
     # NORMAL, not FULL: the order path stays off fsync; losing the last commits on a power cut is
     # acceptable for a paper account. Every unit of work reads then writes, so all begin IMMEDIATE.
-    return sqlite_engine(url, synchronous="NORMAL", busy_timeout_ms=BUSY_TIMEOUT_MS, immediate="always")
+    try:
+        return sqlite_engine(url, synchronous="NORMAL", busy_timeout_ms=BUSY_TIMEOUT_MS, immediate="always")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the paper exchange's book {url.database} or its folder: {exc.strerror or exc}",
+            hint="set CRBOT_HOME to a writable place",
+        ) from exc
 
 
 def create_schema(conn: Connection) -> None:
