@@ -57,6 +57,10 @@ class _ParserExit(Exception):
 
 
 class _ArgumentParser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)  # `--stop 58000` must not silently mean --stop-loss
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # argparse exits 2 too; keep our wording, on one line
         command = " ".join(["python -m crbot", *self.prog.split()[1:]])
         raise InvalidInput(_one_line(message, _ERROR_MAX), hint=f"see `{command} --help`")
@@ -309,8 +313,8 @@ def _dispatch(args: argparse.Namespace) -> Any:
     }
     result = handlers[args.command]()
     if _acts_first(args):
-        try:  # then catch up with the exchange; the action itself has happened whatever this says
-            svc.sync()
+        try:  # then catch up with the exchange (the journal's symbols only); the action itself has happened
+            svc.sync(discover=False)
         except CrbotError as exc:
             logging.getLogger(__name__).warning("journal not synced after %s: %s", args.command, exc)
     return result

@@ -111,14 +111,15 @@ class Executor:
                 self.journal.record_reject(cid, reason=str(exc))
             raise
         latency = (time.perf_counter() - started) * 1000
+        halted = False
         for view in views:
-            self.journal.record_ack(view, latency_ms=latency)
+            halted |= self.journal.record_ack(view, latency_ms=latency) is TradingState.HALTED
             if view.fills:  # FULL response / paper matches: no trade-history query on the order path
                 self.journal.record_fills(view.fills)
             elif view.executed_qty:
                 logger.info("%s traded but its ack has no fills: the next sync records them", view.client_order_id)
-        if not while_halted:
-            self._cancel_if_halted(views)
+        if halted and not while_halted:
+            self._cancel_landed_after_stop(views)
         return views
 
     def _look_up(self, what: Sendable, unknown: OutcomeUnknown) -> list[OrderView]:
@@ -132,11 +133,8 @@ class Executor:
                 raise unknown from exc
         return views
 
-    def _cancel_if_halted(self, views: Sequence[OrderView]) -> None:
+    def _cancel_landed_after_stop(self, views: Sequence[OrderView]) -> None:
         """STOP latched while this order was in flight: it must not stay open (STOP's sweep may have missed it)."""
-        record = self.journal.trading_state()
-        if record.state is not TradingState.HALTED:
-            return
         lists: set[int] = set()
         for view in views:
             if not view.status.is_open or view.order_list_id in lists:

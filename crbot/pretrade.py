@@ -12,9 +12,12 @@ from decimal import Decimal
 
 from crbot.domain import QUOTE_ASSET, ZERO, OrderView, Side
 from crbot.journal import Journal
+from crbot.journal.records import PretradeFacts
 from crbot.normalize import Normalised
 from crbot.portfolio import BalanceRow, equity, symbol_for
 from crbot.risk import OrderIntent, RiskContext, RiskLimits
+
+RATE_WINDOW = timedelta(minutes=1)  # max_orders_per_minute counts orders created within this
 
 
 def order_intent(norm: Normalised, ctx: RiskContext) -> OrderIntent:
@@ -40,9 +43,11 @@ def risk_context(
     journal: Journal,
     now: datetime,
     record_day_start: bool = True,
+    facts: PretradeFacts | None = None,
 ) -> tuple[RiskContext, RiskLimits]:
-    """The facts for the checks, and the limits to check them against (read in the same transaction)."""
-    facts = journal.pretrade_facts(now, orders_since=now - timedelta(minutes=1))
+    """The facts for the checks, and the limits to check them against (read in the same transaction, or
+    passed in as ``facts`` when the caller read them already)."""
+    facts = facts or journal.pretrade_facts(now, orders_since=now - RATE_WINDOW)
     held = {symbol_for(r.asset): r.value_usdt for r in rows if r.asset != QUOTE_ASSET}
     open_buys = sum(
         ((o.quantity - o.executed_qty) * (o.price or last or ZERO) for o in open_orders if o.side is Side.BUY),

@@ -29,7 +29,7 @@ from crbot.journal import Journal, JournalOrder, StateRecord
 from crbot.killswitch import KillSwitch, own_positions
 from crbot.normalize import Normalised, new_client_order_id, normalise
 from crbot.portfolio import BalanceRow
-from crbot.pretrade import order_intent, risk_context
+from crbot.pretrade import RATE_WINDOW, order_intent, risk_context
 from crbot.reconcile import ReconcileReport
 from crbot.risk import Denial, RiskLimits, check
 from crbot.sync import Sync
@@ -202,11 +202,13 @@ class TradingService:
         if self.journal.has_client_order_id(cid):  # a double click or a rerun: report, never resend
             return self._result(cid, "already sent; showing its current state")
         rules = self._rules(req.symbol)
+        now = self.clock.now()
+        facts = self.journal.pretrade_facts(now, orders_since=now - RATE_WINDOW, open_other_than=rules.symbol)
         here = self.broker.open_orders(rules.symbol)
-        elsewhere = [o for o in self.open_orders() if o.symbol != rules.symbol]
         last = self.broker.last_price(rules.symbol)
         norm = self._normalise(req, cid, last=last, avg=self.broker.avg_price(rules.symbol), open_orders=here)
-        ctx, limits = self._risk_context(norm, last, [*here, *elsewhere], self.balances(), record=True)
+        open_orders = [*here, *facts.open_elsewhere]
+        ctx, limits = self._risk_context(norm, last, open_orders, self.balances(), record=True, facts=facts)
         denial = check(order_intent(norm, ctx), limits, ctx)
         if denial is not None:
             self.journal.audit(actor=actor, action="order_denied", detail=denial.detail, reason=denial.code)
@@ -289,8 +291,11 @@ class TradingService:
                 filters.validate_order(rules, leg, avg_price=avg, open_orders=open_count + 1, adds=len(specs))
         return norm
 
-    def _risk_context(self, norm: Normalised, last: Decimal, open_orders: list, rows: list, *, record: bool):
+    def _risk_context(
+        self, norm: Normalised, last: Decimal, open_orders: list, rows: list, *, record: bool, facts=None
+    ):
         return risk_context(
+            facts=facts,
             base_asset=self._rules(norm.entry.symbol).base_asset,
             last=last,
             rows=rows,
@@ -302,5 +307,5 @@ class TradingService:
 
     def _result(self, cid: str, message: str, *, legs: bool = True) -> PlaceResult:
         ids = (cid, f"{cid}-tp", f"{cid}-sl") if legs else (cid,)  # exits are named after the entry
-        orders = [o for o in map(self.journal.get_order, ids) if o is not None]
+        orders = self.journal.get_orders(ids)
         return PlaceResult(client_order_id=cid, orders=tuple(orders), message=message)

@@ -159,7 +159,7 @@ def test_bad_client_ids_are_exit_2(home, capsys, command, client_id):
         (["order", "create", "--symbol", "BTCUSDT"], "--side"),
         ([*ORDER, "--side", "HOLD"], "invalid choice"),
         ([*ORDER, "--type", "STOP"], "invalid choice"),
-        ([*ORDER, "--q", "1"], "ambiguous"),
+        ([*ORDER, "--q", "1"], "unrecognized arguments: --q"),  # no abbreviations at all
         (["order", "status", "--symbol", "BTCUSDT"], "--id"),
         (["stop"], "--reason"),
         (["resume", "--yes"], "unrecognized"),
@@ -201,3 +201,8 @@ def test_valid_order_still_goes_through(home, capsys):
     assert code == 0 and json.loads(out)["client_order_id"] == "cli-ok_1"
     orders, _ = journaled(home)
     assert [o.client_order_id for o in orders] == ["cli-ok_1"]
+
+
+def test_abbreviated_options_are_refused(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `--stop 58000` must never silently mean --stop-loss
+    assert_refused(home, capsys, [*ORDER, "--qty", "0.001", "--price", "49000", "--stop", "48000"], "--stop")

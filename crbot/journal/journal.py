@@ -12,7 +12,7 @@ from crbot.journal.database import Database
 from crbot.journal.equity import EquityJournal, read_day_start
 from crbot.journal.fill_frames import FillFrameCache
 from crbot.journal.fills import FillJournal
-from crbot.journal.orders import OrderJournal, count_orders_since
+from crbot.journal.orders import OrderJournal, count_orders_since, open_orders_except
 from crbot.journal.records import PretradeFacts
 
 logger = logging.getLogger(__name__)
@@ -36,15 +36,19 @@ class Journal(OrderJournal, FillJournal, ControlJournal, EquityJournal):
     def url(self) -> str:
         return self._db.safe_url  # password hidden: safe to show
 
-    def pretrade_facts(self, now: datetime, *, orders_since: datetime) -> PretradeFacts:
-        """State, limits, the day's first equity and the order count since ``orders_since``, read together:
-        one transaction instead of four on the order path."""
+    def pretrade_facts(
+        self, now: datetime, *, orders_since: datetime, open_other_than: str | None = None
+    ) -> PretradeFacts:
+        """State, limits, the day's first equity, the order count since ``orders_since`` and (with
+        ``open_other_than``) the open orders of every other symbol, read together: one transaction on the
+        order path instead of five."""
         with self._db.read() as session:
             return PretradeFacts(
                 state=read_state(session),
                 limits=read_limits(session),
                 day_start_equity=read_day_start(session, now.date()),
                 orders_since=count_orders_since(session, orders_since),
+                open_elsewhere=tuple(open_orders_except(session, open_other_than)) if open_other_than else (),
             )
 
     def backup(self, path: str | Path) -> Path:

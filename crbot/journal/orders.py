@@ -181,9 +181,13 @@ class OrderJournal:
             )
         logger.info("planned exits of %s dropped: %s", parent_client_id, reason)
 
-    def record_ack(self, view: OrderView, *, latency_ms: float | None = None) -> None:
-        """Store the exchange's acknowledgement (status, order id, executed amounts, round trip)."""
+    def record_ack(self, view: OrderView, *, latency_ms: float | None = None) -> TradingState:
+        """Store the exchange's acknowledgement (status, order id, executed amounts, round trip).
+
+        Returns the trading state read in the same transaction: the sender cancels an order that landed
+        after STOP latched HALTED without a second read."""
         with self._db.write() as session:
+            state = read_state(session).state
             row = session.get(OrderRow, view.client_order_id)
             if row is None:
                 # an ack is an exchange fact: keep it even if the intent is missing
@@ -197,6 +201,7 @@ class OrderJournal:
                 row.latency_ms = float(latency_ms)
             _link_fills(session, row)
         logger.info("order %s acked: %s order_id=%s", view.client_order_id, row.status, view.order_id)
+        return state
 
     def record_reject(self, client_order_id: str, *, reason: str) -> None:
         """The exchange (or the broker boundary) refused the order before accepting it."""
@@ -234,13 +239,23 @@ class OrderJournal:
                 changed += 1
         return changed
 
+    def get_orders(self, client_order_ids: Sequence[str]) -> list[JournalOrder]:
+        """These orders (the ones journaled), in the order asked, in one query."""
+        with self._db.read() as session:
+            found = {row.client_order_id: _to_order(row) for row in _rows(session, client_order_ids)}
+        return [found[cid] for cid in client_order_ids if cid in found]
+
     def get_order(self, client_order_id: str) -> JournalOrder | None:
         with self._db.read() as session:
             row = session.get(OrderRow, client_order_id)
             return None if row is None else _to_order(row)
 
     def orders(
-        self, *, symbol: str | None = None, open_only: bool = False, limit: int | None = None
+        self,
+        *,
+        symbol: str | None = None,
+        open_only: bool = False,
+        limit: int | None = None,
     ) -> list[JournalOrder]:
         """Newest first. ``open_only`` keeps open orders and INTENT/UNKNOWN ones (maybe live)."""
         query = select(OrderRow).order_by(OrderRow.created_at.desc(), OrderRow.client_order_id)
@@ -454,6 +469,12 @@ def _link_fills(session: Session, row: OrderRow) -> None:
     session.execute(
         update(FillRow).where(*unlinked).values(client_order_id=row.client_order_id, revision=next_revision(session))
     )
+
+
+def open_orders_except(session: Session, symbol: str) -> list[JournalOrder]:
+    """Open (or maybe-live) orders of every symbol but ``symbol``."""
+    query = select(OrderRow).where(OrderRow.status.in_(_OPEN_OR_PENDING), OrderRow.symbol != symbol)
+    return [_to_order(row) for row in session.scalars(query)]
 
 
 def count_orders_since(session: Session, since: datetime) -> int:

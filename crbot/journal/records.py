@@ -80,3 +80,4 @@ class PretradeFacts:
     limits: dict[str, str]
     day_start_equity: Decimal | None
     orders_since: int
+    open_elsewhere: tuple[JournalOrder, ...] = ()  # open orders of the other symbols, when asked

@@ -140,7 +140,9 @@ def test_two_processes_share_one_file(journal: Journal, db_url: str) -> None:
 def test_a_version_1_journal_is_upgraded_in_place_without_losing_a_row(tmp_path: Path, clock: ManualClock) -> None:
     path = tmp_path / "j.db"
     journal = Journal(f"sqlite:///{path}", clock)
-    journal.record_intent([spec("old-1")], list_client_id=None, source="cli", mode="paper", expected_price=None, actor="a")
+    journal.record_intent(
+        [spec("old-1")], list_client_id=None, source="cli", mode="paper", expected_price=None, actor="a"
+    )
     journal.set_trading_state(TradingState.HALTED, actor="a", reason="before the upgrade")
     journal.close()
     with sqlite3.connect(path) as conn:  # what today's main wrote: no parent_client_id, schema version 1
