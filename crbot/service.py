@@ -145,8 +145,17 @@ class TradingService:
     def metrics(self):
         from crbot import metrics
 
-        j = self.journal
-        return metrics.summary(j.fills_frame(), j.orders_frame(), j.equity_frame())
+        return metrics.summary(self.fills_frame(), self.orders_frame(), self.equity_frame())
+
+    # frames for metrics and charts (pandas; loaded only when asked)
+    def fills_frame(self):
+        return self.journal.fills_frame()
+
+    def orders_frame(self):
+        return self.journal.orders_frame()
+
+    def equity_frame(self):
+        return self.journal.equity_frame()
 
     def unprotected_positions(self) -> list[Unprotected]:
         """Filled entries still held whose stop-loss/take-profit is not on the exchange (a banner on every page)."""

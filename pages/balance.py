@@ -25,10 +25,11 @@ def render() -> None:
 @st.fragment(run_every="5s")
 def _holdings(rt: Runtime) -> None:
     try:
-        rows = rt.service.balances()
+        snapshot = rt.service.snapshot()
     except CrbotError as err:
         st.error(f"Balances unavailable: {err}")
         return
+    rows = list(snapshot.balances)
     total = equity(rows)
     quote = next((r for r in rows if r.asset == QUOTE_ASSET), None)
     c1, c2, c3 = st.columns(3)
@@ -57,12 +58,16 @@ def _holdings(rt: Runtime) -> None:
             "Value (USDT)": st.column_config.NumberColumn(format="%.2f"),
         },
     )
-    st.caption(f"Total: {usdt(total)} · quantities are exact; USDT values are rounded for display.")
+    age = snapshot.age(rt.clock.now()).total_seconds()
+    st.caption(
+        f"Total: {usdt(total)} · quantities are exact; USDT values are rounded for display · "
+        f"account read {age:.0f} s ago (every 30 s, and after every order, cancel or STOP)."
+    )
 
 
 @st.fragment(run_every="30s")
 def _equity_curve(rt: Runtime) -> None:
-    frame = rt.journal.equity_frame()
+    frame = rt.service.equity_frame()
     if len(frame) < 2:
         st.info("The equity curve starts after a few snapshots (one every 30 s while the dashboard is open).")
         return

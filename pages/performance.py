@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from crbot import metrics
-from crbot.journal import Journal
 from crbot.runtime import Runtime
+from crbot.service import TradingService
 from ui import charts
 from ui.runtime import get_runtime
 
@@ -22,12 +22,12 @@ COLUMNS_PER_ROW = 4
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner="Computing performance…", max_entries=4)
-def _compute(journal_url: str, _journal: Journal) -> dict:
-    fills = _journal.fills_frame()
-    equity = _journal.equity_frame()
+def _compute(journal_url: str, _service: TradingService) -> dict:
+    fills = _service.fills_frame()
+    equity = _service.equity_frame()
     drawdown = metrics.drawdown_series(equity)
     return {
-        "metrics": metrics.summary(fills, _journal.orders_frame(), equity),
+        "metrics": metrics.summary(fills, _service.orders_frame(), equity),
         "trips": metrics.round_trips(fills),
         "fills": len(fills),
         "equity": charts.downsample(equity.reset_index(drop=True), "equity") if len(equity) else equity,
@@ -40,7 +40,7 @@ def _compute(journal_url: str, _journal: Journal) -> dict:
 def render() -> None:
     rt = get_runtime()
     st.title("Performance")
-    data = _compute(rt.journal.url, rt.journal)
+    data = _compute(rt.journal.url, rt.service)
     top = st.columns([4, 1])
     top[0].caption(f"{data['fills']:,} fills · {len(data['trips']):,} round trips · refreshed every {CACHE_TTL_S} s")
     if top[1].button("Recompute", key="perf_recompute", icon=":material/refresh:"):
@@ -108,7 +108,7 @@ def _trades(rt: Runtime, trips: pd.DataFrame) -> None:
     )
     b.download_button(
         "All fills (CSV)",
-        data=lambda: rt.journal.fills_frame().to_csv(index=False),
+        data=lambda: rt.service.fills_frame().to_csv(index=False),
         file_name="crbot_fills.csv",
         mime="text/csv",
         key="perf_csv_fills",

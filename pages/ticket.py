@@ -52,8 +52,10 @@ def _inputs(rt: Runtime) -> tuple[OrderRequest | None, str | None]:
     symbols = list(rt.settings.symbols)
     symbol = st.selectbox("Symbol", symbols, key="t_symbol")
     last = rt.service.prices({symbol}).get(symbol) if symbol else None
+    age = rt.service.snapshot().age(rt.clock.now()).total_seconds()
     with st.container(key="t_last"):
-        st.caption(f"Last price: **{num(last)}** USDT" if last is not None else "Last price: unavailable")
+        shown = f"Last price: **{num(last)}** USDT · {age:.0f} s ago" if last is not None else "Last price: unavailable"
+        st.caption(shown)
     c1, c2 = st.columns(2)
     side = c1.segmented_control("Side", [s.value for s in Side], key="t_side", default=Side.BUY.value)
     kind = c2.segmented_control("Type", [OrderType.LIMIT.value, OrderType.MARKET.value], key="t_type", default="LIMIT")

@@ -19,6 +19,7 @@ from ui.runtime import actor
 logger = logging.getLogger(__name__)
 
 OPEN = "stop_dialog_open"
+ALL_WORD = "SELL ALL"  # typed to flatten every balance, not only what CRBOT bought
 REPORT = "stop_report"
 STOP_CSS = """<style>
 .st-key-stop button {min-height: 3.6rem; font-size: 1.5rem; font-weight: 800; letter-spacing: .12em;
@@ -65,22 +66,42 @@ def _dialog(rt: Runtime) -> None:
         "someone types RESUME."
     )
     st.text_input("Reason (goes to the audit log)", key="stop_reason", placeholder="e.g. market gapping down")
-    st.checkbox(
-        "Also flatten positions (sell every held asset to USDT at market)",
+    flatten = st.checkbox(
+        "Also flatten CRBOT's positions (sell what CRBOT bought to USDT at market)",
         key="stop_flatten",
-        help="Market sells cross the spread and pay taker fees. Leave unticked to keep your coins.",
+        help="Market sells cross the spread and pay taker fees. Coins CRBOT never bought are left alone.",
     )
+    everything = False
+    if flatten:
+        everything = st.checkbox(
+            "Sell EVERY coin on the account, not only CRBOT's (long-term holdings too)", key="stop_all_balances"
+        )
+        if everything:
+            st.text_input(f"Type {ALL_WORD} to sell every balance", key="stop_all_word", placeholder=ALL_WORD)
+    blocked = everything and (st.session_state.get("stop_all_word") or "").strip() != ALL_WORD
     left, right = st.columns(2)
-    left.button("Confirm STOP", key="stop_confirm", type="primary", width="stretch", on_click=_confirm, args=(rt,))
+    left.button(
+        "Confirm STOP",
+        key="stop_confirm",
+        type="primary",
+        width="stretch",
+        on_click=_confirm,
+        args=(rt,),
+        disabled=blocked,
+        help=f"Type {ALL_WORD} above to sell every balance, or untick that box" if blocked else None,
+    )
     right.button("Cancel", key="stop_cancel", width="stretch", on_click=_close)
 
 
 def _confirm(rt: Runtime) -> None:
     reason = (st.session_state.get("stop_reason") or "").strip() or "STOP pressed in the dashboard"
     flatten = bool(st.session_state.get("stop_flatten"))
+    everything = flatten and bool(st.session_state.get("stop_all_balances"))
+    if everything and (st.session_state.get("stop_all_word") or "").strip() != ALL_WORD:
+        everything = False  # never sell the whole account on anything less than the typed word
     st.session_state[OPEN] = False
     try:
-        report = rt.service.stop(reason=reason, actor=actor(rt), flatten=flatten)
+        report = rt.service.stop(reason=reason, actor=actor(rt), flatten=flatten, all_balances=everything)
     except CrbotError as err:
         st.session_state[REPORT] = {"ok": False, "lines": [f"STOP failed: {err}"], "failed": True}
         return
@@ -99,11 +120,12 @@ def _confirm(rt: Runtime) -> None:
     lines.append(f"Canceled: {len(report.canceled)}" + (f" — {', '.join(report.canceled)}" if report.canceled else ""))
     if flatten:
         lines.append(f"Flattened: {', '.join(report.flattened) or 'nothing to sell'}")
+        lines += [f"Kept: {k}" for k in report.kept]
     lines += [f"Error: {e}" for e in report.errors]
     if report.left_open:
         lines.append(f"STILL OPEN: {', '.join(report.left_open)} — press STOP again or cancel them on the exchange.")
     st.session_state[REPORT] = {"ok": report.ok, "lines": lines, "failed": False}
-    for key in ("stop_reason", "stop_flatten"):
+    for key in ("stop_reason", "stop_flatten", "stop_all_balances", "stop_all_word"):
         st.session_state.pop(key, None)
 
 

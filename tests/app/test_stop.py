@@ -50,3 +50,30 @@ def test_resume_needs_the_word(app, runtime) -> None:
     assert not at.exception
     assert runtime.service.trading_state().state is TradingState.ACTIVE
     assert any("ACTIVE" in t for t in texts(at.sidebar, "success"))
+
+
+def test_flatten_sells_only_crbots_coins_unless_sell_all_is_typed(app, runtime, monkeypatch) -> None:
+    from decimal import Decimal
+
+    from crbot.domain import OrderRequest, OrderType, Side
+
+    runtime.service.place(
+        OrderRequest(symbol="ETHUSDT", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal("0.1")), actor="t"
+    )
+    calls: list[dict] = []
+    real_stop = runtime.service.stop
+    monkeypatch.setattr(runtime.service, "stop", lambda **kw: calls.append(kw) or real_stop(**kw))
+    at = app().run()
+    at.sidebar.button(key="stop").click().run()
+    at.checkbox(key="stop_flatten").check().run()
+    at.checkbox(key="stop_all_balances").check().run()
+    assert at.button(key="stop_confirm").disabled  # selling every coin needs the typed word
+    at.text_input(key="stop_all_word").input("sell all").run()
+    assert at.button(key="stop_confirm").disabled
+    at.checkbox(key="stop_all_balances").uncheck().run()  # back to CRBOT's own position only
+    at.button(key="stop_confirm").click().run()
+
+    assert not at.exception
+    assert calls and calls[0]["flatten"] and not calls[0]["all_balances"]
+    report = " ".join(texts(at.sidebar, "success") + texts(at.sidebar, "error"))
+    assert "ETHUSDT sold" in report
