@@ -33,14 +33,14 @@ from crbot.clock import SystemClock
 from crbot.config import Settings
 from crbot.domain import Commissions, OrderRequest, OrderSpec, OrderType, Side
 from crbot.exchange.bundled import load_bundled_rules
+from crbot.localexchange.server import LocalExchange, RateLimits, Request, Response
 from crbot.market.feed import ManualFeed
 from crbot.normalize import new_client_order_id
+from crbot.paper.engine import MatchingEngine
+from crbot.paper.factory import paper_market
 from crbot.reconcile import Action
 from crbot.risk import RiskLimits
 from crbot.runtime import Runtime, build_runtime
-from crbot.sim.engine import MatchingEngine
-from crbot.sim.factory import paper_market
-from crbot.sim.server import LocalExchange, RateLimits, Request, Response
 
 N, WARMUP = 200, 20
 LATENCY_MS = 50
@@ -110,7 +110,7 @@ def local_exchange() -> Iterator[Local]:
             commissions=FEES,
             starting_balances={"USDT": Decimal("100000000")},
         ) as market,
-        market.exchange(api_key=KEY, api_secret=SECRET, limits=UNLIMITED) as exchange,
+        LocalExchange.over(market, api_key=KEY, api_secret=SECRET, limits=UNLIMITED) as exchange,
     ):
         yield Local(exchange=exchange, engine=market.engine, url=exchange.base_url, home=home)
 

@@ -26,11 +26,11 @@ from crbot.broker.binance_transport import endpoint_for, make_client
 from crbot.clock import ManualClock, SystemClock
 from crbot.domain import OrderRequest, OrderType, Side
 from crbot.exchange.bundled import load_bundled_rules
+from crbot.localexchange.server import LocalExchange
 from crbot.market.feed import ManualFeed
+from crbot.paper.factory import paper_market
 from crbot.risk import RiskLimits
 from crbot.runtime import build_runtime
-from crbot.sim.factory import paper_market
-from crbot.sim.server import LocalExchange
 
 PRICES = {"BTCUSDT": Decimal("50000"), "ETHUSDT": Decimal("3000"), "BNBUSDT": Decimal("600"), "SOLUSDT": Decimal("150")}
 
@@ -83,7 +83,7 @@ def _rig() -> Iterator[tuple[object, Meter, ManualClock]]:
             commissions=FEES,
             starting_balances={"USDT": Decimal("100000")},
         ) as market,
-        market.exchange(api_key=KEY, api_secret=SECRET, limits=UNLIMITED) as exchange,
+        LocalExchange.over(market, api_key=KEY, api_secret=SECRET, limits=UNLIMITED) as exchange,
     ):
         meter = Meter(exchange)
         clock = ManualClock()

@@ -251,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_in = [a for a in args_in if a != "-v"]
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     if args_in[:2] == ["sim", "serve"]:
-        from crbot.sim.server import serve_main
+        from crbot.localexchange.cli import main as serve_main
 
         return serve_main(args_in[2:])
     if args_in[:1] == ["sim"]:  # `serve` is the only sim command

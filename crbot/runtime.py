@@ -56,7 +56,7 @@ def _paper_broker(settings: Settings, clock: Clock, feed: PriceFeed | None) -> B
     from crbot.broker.paper import PaperBroker
     from crbot.exchange.public import load_rules
     from crbot.market.select import make_feed
-    from crbot.sim.factory import paper_market_for
+    from crbot.paper.factory import paper_market_for
 
     feed = feed or make_feed(settings)
     # Binance's public exchangeInfo when reachable, else the bundled snapshot (never with a synthetic feed:

@@ -18,7 +18,7 @@ from crbot.domain import AccountInfo, Balance, Commissions, Fill, OrderListSpec,
 from crbot.errors import CrbotError
 from crbot.exchange.rules import SymbolRules
 from crbot.market.feed import PriceFeed
-from crbot.sim.engine import MAX_LIMIT, MatchingEngine
+from crbot.paper.engine import MAX_LIMIT, MatchingEngine
 
 logger = logging.getLogger(__name__)
 

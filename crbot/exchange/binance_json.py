@@ -1,6 +1,6 @@
 """The one Binance spot JSON codec: crbot.domain values <-> the shapes of rest-api.md.
 
-Both faces of CRBOT's Binance speak through it: the local exchange (crbot.sim.server) serves the
+Both faces of CRBOT's Binance speak through it: the local exchange (crbot.localexchange.server) serves the
 ``*_json`` response shapes, and the Binance connector (crbot.broker.binance) sends ``*_params`` and
 reads every answer with ``*_from_json``, so a shape the server writes is a shape the connector reads.
 

@@ -19,7 +19,7 @@ from crbot.exchange.binance_json_orders import (
     order_from_json,
     order_json,
 )
-from crbot.sim.views import ListKind, ListOrderStatus, ListStatusType, OrderListView
+from crbot.paper.views import ListKind, ListOrderStatus, ListStatusType, OrderListView
 
 
 def order_list_json(

@@ -1,5 +1,5 @@
 """BinanceBroker with the real python-binance Client against the local Binance-compatible exchange
-(crbot.sim.server.LocalExchange over the paper matching engine) on 127.0.0.1.
+(crbot.localexchange.server.LocalExchange over the paper matching engine) on 127.0.0.1.
 
 Every request the exchange receives is logged by wrapping ``LocalExchange.handle``, so "no call was
 made" and "/sapi was never called" are checked on the server side, not just believed.
@@ -33,9 +33,9 @@ from crbot.errors import (
     RateLimited,
 )
 from crbot.exchange.bundled import load_bundled_rules
+from crbot.localexchange.server import LocalExchange, RateLimits
 from crbot.market.feed import ManualFeed
-from crbot.sim.engine import MatchingEngine
-from crbot.sim.server import LocalExchange, RateLimits
+from crbot.paper.engine import MatchingEngine
 
 D = Decimal
 KEY = "local-key-0123456789"

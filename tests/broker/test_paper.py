@@ -13,7 +13,7 @@ from crbot.broker.base import Broker
 from crbot.broker.paper import PaperBroker
 from crbot.domain import ZERO, OrderListSpec, OrderStatus, OrderType, Side
 from crbot.errors import InsufficientBalance, OrderNotFound
-from tests.sim.test_engine_kit import BTC, FEES, Rig, sl, spec, tp
+from tests.paper.test_engine_kit import BTC, FEES, Rig, sl, spec, tp
 
 D = Decimal
 

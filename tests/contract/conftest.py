@@ -1,6 +1,6 @@
 """The brokers the contract suite runs against, each on its own fresh exchange:
 
-- ``paper``: PaperBroker over the MatchingEngine on a temporary SQLite file (tests.sim.test_engine_kit.Rig);
+- ``paper``: PaperBroker over the MatchingEngine on a temporary SQLite file (tests.paper.test_engine_kit.Rig);
 - ``binance``: BinanceBroker in testnet mode with the real python-binance Client, pointed at a LocalExchange on
   127.0.0.1 (port 0) serving the same kind of engine (tests.broker.test_binance_local.Rig).
 
@@ -23,8 +23,8 @@ from crbot.domain import Commissions
 from crbot.market.feed import ManualFeed
 from tests.broker.test_binance_local import FEES as BINANCE_FEES
 from tests.broker.test_binance_local import Rig as BinanceRig
-from tests.sim.test_engine_kit import FEES as PAPER_FEES
-from tests.sim.test_engine_kit import Rig as PaperRig
+from tests.paper.test_engine_kit import FEES as PAPER_FEES
+from tests.paper.test_engine_kit import Rig as PaperRig
 
 BTC = "BTCUSDT"
 

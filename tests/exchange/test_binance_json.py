@@ -32,7 +32,7 @@ from crbot.exchange.binance_json import (
     order_query_json,
     orders_from_json,
 )
-from crbot.sim.views import ListKind, ListOrderStatus, ListStatusType, OrderListView
+from crbot.paper.views import ListKind, ListOrderStatus, ListStatusType, OrderListView
 
 D = Decimal
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -20,12 +20,12 @@ from crbot.broker.binance_retry import RetryPolicy
 from crbot.clock import Clock, ManualClock
 from crbot.config import Settings
 from crbot.domain import Commissions
+from crbot.localexchange.faults import Fault
+from crbot.localexchange.server import LocalExchange, Request, Response
 from crbot.market.feed import ManualFeed
+from crbot.paper.engine import MatchingEngine
 from crbot.runtime import Runtime, build_runtime
-from crbot.sim.engine import MatchingEngine
-from crbot.sim.server import LocalExchange, Request, Response
-from crbot.sim.server_faults import Fault
-from tests.sim.test_engine_kit import paper_market
+from tests.paper.test_engine_kit import paper_market
 
 D = Decimal
 KEY = "Fa7tS0kLm3NpQr5TuVw8XyZ1aB2cD4eF6gH9iJ0kL2mN4oP6qR8sT0uV2wX4yZ6a"
@@ -93,7 +93,7 @@ def start_rig(root: Path, monkeypatch: pytest.MonkeyPatch, *, mode: str = "testn
     quick_broker(monkeypatch)
     clock, feed = ManualClock(), ManualFeed(PRICES)
     market = paper_market(root / "exchange.db", clock=clock, feed=feed, fees=FEES)
-    engine, exchange = market.engine, market.exchange(api_key=KEY, api_secret=SECRET)
+    engine, exchange = market.engine, LocalExchange.over(market, api_key=KEY, api_secret=SECRET)
     exchange.faults.stall_seconds = STALL_S
     requests = RequestLog(exchange)
     url = exchange.start()

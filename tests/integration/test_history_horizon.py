@@ -15,8 +15,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from crbot.domain import OrderRequest, OrderSpec, OrderType, Side
+from crbot.localexchange.server import Request, Response
 from crbot.reconcile import Action
-from crbot.sim.server import Request, Response
 from tests.integration.rig import Rig, start_rig
 from tests.test_reconcile_history import BTC, ETH, assert_all_four_journaled, leave_two_brackets_alone_for_ten_days
 

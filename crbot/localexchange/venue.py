@@ -1,0 +1,154 @@
+"""What an endpoint handler of the local exchange gets (``Venue``) and gives back (``Reply``), the
+route description, and the translation of crbot errors into Binance error replies."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from crbot.clock import Clock
+from crbot.domain import Balance, Commissions, Fill, OrderListSpec, OrderSpec, OrderView
+from crbot.errors import (
+    AuthError,
+    ConnectivityError,
+    CrbotError,
+    ExchangeRejected,
+    FilterError,
+    InvalidInput,
+    OrderNotFound,
+)
+from crbot.exchange.rules import SymbolRules
+from crbot.localexchange.limits import RateLimits
+from crbot.localexchange.params import Params
+from crbot.market.feed import PriceFeed
+from crbot.paper.views import OrderListView
+
+logger = logging.getLogger(__name__)
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+class Engine(Protocol):
+    """The part of crbot.paper.engine.MatchingEngine the server drives (docs/CONTRACTS.md)."""
+
+    def advance(self) -> None: ...
+    def new_order(self, spec: OrderSpec) -> OrderView: ...
+    def new_order_list(self, spec: OrderListSpec) -> list[OrderView]: ...
+    def cancel(self, symbol: str, *, client_order_id: str | None = None, order_id: int | None = None) -> OrderView: ...
+    def cancel_all(self, symbol: str) -> list[OrderView]: ...
+    def cancel_list(
+        self, symbol: str, *, list_id: int | None = None, list_client_id: str | None = None
+    ) -> list[OrderView]: ...
+    def get_order(
+        self, symbol: str, *, client_order_id: str | None = None, order_id: int | None = None
+    ) -> OrderView: ...
+    def open_orders(self, symbol: str | None = None) -> list[OrderView]: ...
+    def all_orders(
+        self,
+        symbol: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        from_id: int | None = None,
+        limit: int = 500,
+    ) -> list[OrderView]: ...
+    def order_lists(self, *, open_only: bool = False) -> list[OrderListView]: ...
+    def trades(
+        self,
+        symbol: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        from_id: int | None = None,
+        order_id: int | None = None,
+        limit: int = 500,
+    ) -> list[Fill]: ...
+    def balances(self) -> list[Balance]: ...
+
+
+class Security(StrEnum):
+    NONE = "NONE"  # public market data
+    USER_DATA = "USER_DATA"  # signed, needs enableReading
+    TRADE = "TRADE"  # signed, needs enableSpotAndMarginTrading
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    body: Any  # JSON-able
+    status: int = 200
+    new_orders: int = 0  # orders this request placed (order-count headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Venue:
+    """Everything a handler may use. ``now()`` is the exchange clock (the injected clock plus skew)."""
+
+    engine: Engine
+    rules: Mapping[str, SymbolRules]
+    feed: PriceFeed
+    clock: Clock
+    commissions: Commissions
+    limits: RateLimits
+    restrictions: Mapping[str, Any]
+    skew_ms: Callable[[], int]
+
+    def now(self) -> datetime:
+        return self.clock.now() + timedelta(milliseconds=self.skew_ms())
+
+    def symbol_rules(self, symbol: str) -> SymbolRules:
+        return self.rules[symbol]
+
+
+Handler = Callable[[Venue, Params], Reply]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Route:
+    handler: Handler
+    security: Security = Security.NONE
+    weight: int | Callable[[Params], int] = 1
+    engine: bool = True  # uses the engine: serialised, and the engine catches up with the clock first
+    new_orders: int = 0  # orders a success adds, checked against the order-rate limits beforehand
+
+    def weight_of(self, params: Params) -> int:
+        return self.weight(params) if callable(self.weight) else self.weight
+
+
+def new_client_id() -> str:
+    """An id like the ones Binance generates when the client sends none."""
+    return "".join(secrets.choice(_ALNUM) for _ in range(22))
+
+
+# Binance's own wording for the codes the engine reports without a Binance message.
+_MESSAGES = {
+    -2011: "Unknown order sent.",
+    -2013: "Order does not exist.",
+}
+
+
+def error_reply(exc: Exception) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, Binance error body) for an exception raised while serving a request."""
+    if isinstance(exc, AuthError):
+        return 401, {"code": exc.code or -2015, "msg": exc.message}
+    if isinstance(exc, FilterError):
+        return 400, {"code": -1013, "msg": f"Filter failure: {exc.filter_type}"}
+    if isinstance(exc, OrderNotFound):
+        code = exc.code or -2013
+        return 400, {"code": code, "msg": _MESSAGES.get(code, exc.message)}
+    if isinstance(exc, ExchangeRejected):
+        return 400, {"code": exc.code or -2010, "msg": exc.message}
+    if isinstance(exc, InvalidInput):
+        return 400, {"code": getattr(exc, "code", None) or -1102, "msg": exc.message}
+    if isinstance(exc, ConnectivityError):
+        logger.warning("local exchange could not serve a request: %s", exc)
+        return 503, {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}
+    if isinstance(exc, CrbotError):
+        return 400, {"code": getattr(exc, "code", None) or -1000, "msg": exc.message}
+    logger.exception("local exchange failed on a request")
+    return 500, {"code": -1000, "msg": "An unknown error occurred while processing the request."}
