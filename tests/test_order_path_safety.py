@@ -176,3 +176,54 @@ def test_a_flatten_sell_that_times_out_stays_unknown_until_reconcile_finds_it(se
     sell = service.journal.get_order(sell.client_order_id)
     assert sell.status is OrderStatus.FILLED
     assert [f.order_id for f in service.journal.fills(symbol="ETHUSDT")][-1] == sell.order_id  # its fill is linked
+
+
+def test_stop_racing_an_order_loop_leaves_nothing_open_in_100_trials(service):
+    import random
+
+    from crbot.errors import CrbotError
+    from crbot.risk import RiskLimits
+
+    roomy = RiskLimits().with_changes(max_open_orders=10000, max_orders_per_minute=100000)
+    service.save_risk_limits(roomy, actor=ACTOR, reason="race test")
+    rng = random.Random(7)
+    req = OrderRequest(symbol="BTCUSDT", side=Side.BUY, quantity=D("0.001"), price=D("49000"))
+    real_submit = service.broker.submit
+
+    def on_the_wire(spec):  # network time between the intent and the exchange: the race window
+        threading.Event().wait(rng.uniform(0.002, 0.03))
+        return real_submit(spec)
+
+    service.broker = _Patched(service.broker, submit=on_the_wire)
+    for trial in range(100):
+        halted = threading.Event()
+
+        def order_loop() -> None:
+            while not halted.is_set():
+                try:
+                    service.place(req, actor="bot")
+                except CrbotError:
+                    return  # Denied once HALTED is latched
+
+        loop = threading.Thread(target=order_loop)
+        loop.start()
+        threading.Event().wait(rng.uniform(0, 0.02))
+        report = service.stop(reason=f"race {trial}", actor=ACTOR)
+        halted.set()
+        loop.join(10)
+        assert service.broker.open_orders() == [], (trial, report)
+        assert [o for o in service.journal.orders(open_only=True)] == [], trial
+        service.resume(confirmation="RESUME", actor=ACTOR, reason="next trial")
+    placed = [o for o in service.journal.orders() if o.source == "ticket"]
+    assert len(placed) >= 30 and all(o.status is OrderStatus.CANCELED for o in placed)  # the race really ran
+
+
+class _Patched:
+    """The real broker with some methods replaced (the service swaps it in for every part)."""
+
+    def __init__(self, broker, **methods):
+        self._broker = broker
+        self.__dict__.update(methods)
+
+    def __getattr__(self, name: str):
+        return getattr(self._broker, name)
