@@ -198,7 +198,7 @@ def test_stop_racing_an_order_loop_leaves_nothing_open_in_100_trials(service):
     for trial in range(100):
         halted = threading.Event()
 
-        def order_loop() -> None:
+        def order_loop(halted: threading.Event = halted) -> None:
             while not halted.is_set():
                 try:
                     service.place(req, actor="bot")
