@@ -9,35 +9,31 @@ from crbot.domain import Mode
 
 
 def describe_connection(broker: Broker, mode: Mode) -> dict[str, str]:
-    describe = getattr(broker, "connection_info", None)
-    if describe is None:
-        return _paper(broker, mode)
-    info = describe()  # a Binance connection; never raises, problems are in .error
-    used = "?" if info.used_weight is None else str(info.used_weight)
-    rows = {
-        "Mode": mode.value.upper(),
-        "Endpoint": info.host,
-        "Ping latency": _ms(info.ping_ms),
-        "Clock offset": _ms(info.clock_offset_ms),
-        "Request weight (1 min)": f"{used} / {info.weight_limit}",
-        "IP ban": f"until {info.banned_until:%H:%M:%S} UTC — no call is made before" if info.banned_until else "none",
-        "Key permission audit": info.key_audit.summary if info.key_audit else "not applicable (only live keys)",
+    info = broker.connection_info()  # never raises: problems are in .error
+    rows = {"Mode": mode.value.upper(), "Endpoint": info.endpoint, "Ping latency": _ms(info.ping_ms)}
+    if info.weight_limit is not None:  # an exchange over the network: its clock, weight budget and bans
+        used = "?" if info.used_weight is None else str(info.used_weight)
+        rows |= {
+            "Clock offset": _ms(info.clock_offset_ms),
+            "Request weight (1 min)": f"{used} / {info.weight_limit}",
+            "IP ban": f"until {info.banned_until:%H:%M:%S} UTC — no call is made before"
+            if info.banned_until
+            else "none",
+        }
+    rows |= {
+        "Key permission audit": _audit(info.key_audit.summary if info.key_audit else None, mode),
         "Maker / taker commission": _rates(info.maker, info.taker),
         "Prices": broker.price_source(),
     }
     return rows | ({"Problems": info.error} if info.error else {})
 
 
-def _paper(broker: Broker, mode: Mode) -> dict[str, str]:
-    commissions = broker.account().commissions
-    return {
-        "Mode": mode.value.upper(),
-        "Endpoint": "in-process paper exchange (no keys; no order leaves this machine)",
-        "Ping latency": _ms(broker.ping()),
-        "Prices": broker.price_source(),
-        "Key permission audit": "not applicable (paper mode never loads API keys)",
-        "Maker / taker commission": _rates(commissions.maker, commissions.taker),
-    }
+def _audit(summary: str | None, mode: Mode) -> str:
+    if summary is not None:
+        return summary
+    if mode is Mode.PAPER:
+        return "not applicable (paper mode never loads API keys)"
+    return "not applicable (only live keys)"
 
 
 def _ms(value: float | None) -> str:

@@ -7,12 +7,32 @@ failures into ``crbot.errors`` at this boundary and never let library exceptions
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from crbot.domain import AccountInfo, Balance, Fill, OrderListSpec, OrderSpec, OrderView
+from crbot.broker.binance_audit import KeyAudit
+from crbot.domain import AccountInfo, Balance, Fill, Mode, OrderListSpec, OrderSpec, OrderView
 from crbot.exchange.rules import SymbolRules
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionInfo:
+    """What the dashboard's Connection panel shows about a broker's link; ``error`` says what could not be
+    fetched. What a venue does not have (the paper exchange: no weight, no ban, no key) is None."""
+
+    mode: Mode
+    endpoint: str  # a host, or where the in-process paper exchange is
+    ping_ms: float | None
+    maker: Decimal | None
+    taker: Decimal | None
+    clock_offset_ms: int | None = None
+    used_weight: int | None = None
+    weight_limit: int | None = None
+    banned_until: datetime | None = None
+    key_audit: KeyAudit | None = None  # live only
+    error: str | None = None
 
 
 class Broker(Protocol):
@@ -28,6 +48,10 @@ class Broker(Protocol):
 
     def price_source(self) -> str:
         """Human label of where prices come from (shown on every page)."""
+        ...
+
+    def connection_info(self) -> ConnectionInfo:
+        """The Connection panel's facts; gathered without raising (problems are in ``error``)."""
         ...
 
     def rules(self) -> dict[str, SymbolRules]:

@@ -22,10 +22,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from crbot.broker.base import ConnectionInfo
 from crbot.broker.binance_audit import KeyAudit, audit_permissions
 from crbot.broker.binance_history import walk
 from crbot.broker.binance_retry import RetryPolicy
-from crbot.broker.binance_status import ConnectionInfo, connection_info
+from crbot.broker.binance_status import connection_info
 from crbot.broker.binance_transport import ClientFactory, Transport, endpoint_for, make_client
 from crbot.clock import Clock, SystemClock
 from crbot.config import Settings

@@ -1,41 +1,45 @@
-"""The Connection panel's facts about one BinanceBroker, gathered without ever raising."""
+"""The Connection panel's facts about one BinanceBroker, gathered without ever raising.
+
+It reads the broker through ``_Link`` (the few things it asks), so it needs no import of the broker.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
+from crbot.broker.base import ConnectionInfo
 from crbot.broker.binance_audit import KeyAudit
-from crbot.domain import Mode
+from crbot.broker.binance_transport import Endpoint
+from crbot.domain import AccountInfo, Commissions, Mode
 from crbot.errors import CrbotError
-
-if TYPE_CHECKING:
-    from crbot.broker.binance import BinanceBroker
 
 R = TypeVar("R")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConnectionInfo:
-    """What the dashboard's Connection panel shows; ``error`` says what could not be fetched."""
-
+class _Link(Protocol):
     mode: Mode
-    host: str
-    ping_ms: float | None
-    clock_offset_ms: int | None
-    used_weight: int | None
-    weight_limit: int
-    banned_until: datetime | None
-    key_audit: KeyAudit | None  # live only
-    maker: Decimal | None
-    taker: Decimal | None
-    error: str | None = None
+    endpoint: Endpoint
+
+    @property
+    def commissions(self) -> Commissions | None: ...
+    @property
+    def last_key_audit(self) -> KeyAudit | None: ...
+    @property
+    def clock_offset_ms(self) -> int | None: ...
+    @property
+    def used_weight(self) -> int | None: ...
+    @property
+    def weight_limit(self) -> int: ...
+    @property
+    def banned_until(self) -> datetime | None: ...
+    def ping(self) -> float: ...
+    def account(self) -> AccountInfo: ...
+    def audit_key(self) -> KeyAudit: ...
 
 
-def connection_info(broker: BinanceBroker) -> ConnectionInfo:
+def connection_info(broker: _Link) -> ConnectionInfo:
     """Ping, then commissions and (live) the key audit from cache, fetched once if never seen."""
     errors: list[str] = []
     ping_ms = _try(broker.ping, errors)
@@ -47,7 +51,7 @@ def connection_info(broker: BinanceBroker) -> ConnectionInfo:
         audit = _try(broker.audit_key, errors)
     return ConnectionInfo(
         mode=broker.mode,
-        host=broker.endpoint.host,
+        endpoint=broker.endpoint.host,
         ping_ms=ping_ms,
         clock_offset_ms=broker.clock_offset_ms,
         used_weight=broker.used_weight,

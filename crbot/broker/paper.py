@@ -13,14 +13,17 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from crbot.broker.base import ConnectionInfo
 from crbot.clock import Clock
-from crbot.domain import AccountInfo, Balance, Commissions, Fill, OrderListSpec, OrderSpec, OrderView
+from crbot.domain import AccountInfo, Balance, Commissions, Fill, Mode, OrderListSpec, OrderSpec, OrderView
 from crbot.errors import CrbotError
 from crbot.exchange.rules import SymbolRules
 from crbot.market.feed import PriceFeed
 from crbot.paper.engine import MAX_LIMIT, MatchingEngine
 
 logger = logging.getLogger(__name__)
+
+PAPER_ENDPOINT = "in-process paper exchange (no keys; no order leaves this machine)"
 
 
 class PaperBroker:
@@ -55,6 +58,19 @@ class PaperBroker:
 
     def price_source(self) -> str:
         return self._feed.label
+
+    def connection_info(self) -> ConnectionInfo:
+        """The Connection panel's facts: the paper book's round trip and its fee rates."""
+        try:
+            ping_ms: float | None = self.ping()
+        except CrbotError as exc:  # a locked or damaged book: shown, not raised
+            return ConnectionInfo(
+                mode=Mode.PAPER, endpoint=PAPER_ENDPOINT, ping_ms=None, maker=None, taker=None, error=str(exc)
+            )
+        fees = self._commissions
+        return ConnectionInfo(
+            mode=Mode.PAPER, endpoint=PAPER_ENDPOINT, ping_ms=ping_ms, maker=fees.maker, taker=fees.taker
+        )
 
     def rules(self) -> dict[str, SymbolRules]:
         return dict(self._rules)

@@ -11,7 +11,7 @@ import pytest
 from crbot.broker import paper as paper_module
 from crbot.broker.base import Broker
 from crbot.broker.paper import PaperBroker
-from crbot.domain import ZERO, OrderListSpec, OrderStatus, OrderType, Side
+from crbot.domain import ZERO, Mode, OrderListSpec, OrderStatus, OrderType, Side
 from crbot.errors import InsufficientBalance, OrderNotFound
 from tests.paper.test_engine_kit import BTC, FEES, Rig, sl, spec, tp
 
@@ -36,6 +36,15 @@ def test_it_is_a_broker_named_paper_with_the_feeds_label_and_prices(setup: tuple
     assert set(broker.rules()) == set(rig.rules)
     ping = broker.ping()
     assert isinstance(ping, float) and ping >= 0
+
+
+def test_connection_info_has_the_paper_books_round_trip_and_fees_and_no_network_facts(
+    setup: tuple[PaperBroker, Rig],
+) -> None:
+    info = setup[0].connection_info()
+    assert info.mode is Mode.PAPER and "paper" in info.endpoint and info.error is None
+    assert info.ping_ms is not None and (info.maker, info.taker) == (FEES.maker, FEES.taker)
+    assert info.weight_limit is None and info.banned_until is None and info.key_audit is None
 
 
 def test_account_reports_balances_and_commissions(setup: tuple[PaperBroker, Rig]) -> None:
