@@ -57,7 +57,7 @@ def open_journal(settings: Settings, clock: Clock) -> Journal:
     try:
         # Database records whether it created the schema (no row in schema_version): the only
         # race-free "brand new" there is, on SQLite and PostgreSQL alike
-        if journal._db.created and evidence:
+        if journal.created and evidence:
             journal.set_trading_state(
                 TradingState.HALTED,
                 actor=ACTOR,

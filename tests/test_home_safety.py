@@ -206,6 +206,8 @@ def test_data_files_are_private(make_runtime, home: Path, tmp_path: Path) -> Non
             assert mode(home / f"{name}{suffix}") == 0o600, f"{name}{suffix}"
     assert mode(home / JOURNALS_FILE) == 0o600
     assert mode(runtime.journal.backup(tmp_path / "backups" / "journal.db")) == 0o600
+    runtime.service.fills_frame()  # writes the fills cache beside the journal
+    assert mode(home / "journal.db.fills.arrow") == 0o600
     close(runtime)
 
 

@@ -119,6 +119,7 @@ class FillFrameCache:
         partial = self._snapshot.with_name(f"{self._snapshot.name}.{os.getpid()}.tmp")
         try:
             frame.to_feather(partial)
+            partial.chmod(0o600)  # the trader's fills: the owner's only, like the journal itself
             os.replace(partial, self._snapshot)  # atomic: another process reads the old or the new file
             self._snapshot_rows = len(frame)
         except (OSError, ValueError, ImportError) as exc:

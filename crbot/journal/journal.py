@@ -33,6 +33,11 @@ class Journal(OrderJournal, FillJournal, ControlJournal, EquityJournal):
         logger.info("journal open at %s", self._db.safe_url)
 
     @property
+    def created(self) -> bool:
+        """True when opening this journal created its schema: a brand-new, empty journal."""
+        return self._db.created
+
+    @property
     def url(self) -> str:
         return self._db.safe_url  # password hidden: safe to show
 
