@@ -197,7 +197,10 @@ def test_a_home_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 # ---- files are the owner's only ------------------------------------------------------------------------
-def test_data_files_are_private(make_runtime, home: Path, tmp_path: Path) -> None:
+def test_data_files_are_private(make_runtime, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crbot.journal.fill_frames import FillFrameCache
+
+    monkeypatch.setattr(FillFrameCache, "SNAPSHOT_EVERY", 1)  # write the fills cache on the first load
     runtime = make_runtime()
     runtime.service.place(MARKET_BUY, actor="tester")  # both databases written: their -wal/-shm exist
     assert mode(home) == 0o700
