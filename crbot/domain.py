@@ -45,6 +45,23 @@ class OrderType(StrEnum):
     STOP_LOSS_LIMIT = "STOP_LOSS_LIMIT"  # stop-loss leg: a LIMIT placed when stopPrice trades
     TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
 
+    # What each type carries on Binance (rest-api.md, "Additional mandatory parameters based on type"):
+    # defined once here; the codec, the filters, the local exchange and the paper engine all ask these.
+    @property
+    def has_price(self) -> bool:
+        """A limit price (``price``): every type but MARKET."""
+        return self is not OrderType.MARKET
+
+    @property
+    def has_stop(self) -> bool:
+        """A trigger (``stopPrice``): the stop-loss and take-profit limits."""
+        return self in (OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
+
+    @property
+    def has_time_in_force(self) -> bool:
+        """A ``timeInForce``: the priced types but LIMIT_MAKER (which is always a maker, never GTC/IOC/FOK)."""
+        return self.has_price and self is not OrderType.LIMIT_MAKER
+
 
 class OrderStatus(StrEnum):
     # Binance statuses
@@ -109,10 +126,6 @@ class OrderRequest:
         object.__setattr__(self, "symbol", self.symbol.strip().upper())
         object.__setattr__(self, "side", Side(self.side))
         object.__setattr__(self, "type", OrderType(self.type))
-
-    @property
-    def is_bracket(self) -> bool:
-        return self.stop_loss is not None or self.take_profit is not None
 
 
 def as_decimal(name: str, value: object) -> Decimal | None:
@@ -184,6 +197,51 @@ class OrderView:
     @property
     def avg_price(self) -> Decimal | None:
         return self.cumulative_quote / self.executed_qty if self.executed_qty else None
+
+
+class ListKind(StrEnum):
+    OCO = "OCO"  # two legs, active at once, one cancels the other
+    OTO = "OTO"  # working order + one pending order
+    OTOCO = "OTOCO"  # working order + a pending OCO pair
+
+    @property
+    def contingency_type(self) -> str:
+        """Binance's ``contingencyType``: an OTOCO is reported as "OTO" (rest-api.md, OTOCO response)."""
+        return "OCO" if self is ListKind.OCO else "OTO"
+
+
+class ListStatusType(StrEnum):
+    EXEC_STARTED = "EXEC_STARTED"  # placed, or updated and still working
+    ALL_DONE = "ALL_DONE"  # finished: filled, one-cancels-other resolved, or canceled
+
+
+class ListOrderStatus(StrEnum):
+    EXECUTING = "EXECUTING"
+    ALL_DONE = "ALL_DONE"
+
+
+@_frozen
+class OrderListView:
+    """An order list (OCO / OTO / OTOCO) as the exchange reports it; ``orders`` in placement order (working
+    first)."""
+
+    order_list_id: int
+    list_client_id: str
+    symbol: str
+    kind: ListKind
+    status: ListStatusType
+    order_status: ListOrderStatus
+    time: datetime
+    update_time: datetime
+    orders: tuple[OrderView, ...]
+
+    @property
+    def contingency_type(self) -> str:
+        return self.kind.contingency_type
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is ListStatusType.EXEC_STARTED
 
 
 @_frozen

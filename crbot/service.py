@@ -277,10 +277,6 @@ class TradingService:
     def reconcile(self, *, apply: bool = True, actor: str = "crbot:reconcile") -> ReconcileReport:
         return self.syncer.reconcile(apply=apply, actor=actor)
 
-    def reconcile_pending(self) -> int:
-        """Resolve orders whose outcome is unknown by asking the exchange for their client order id."""
-        return self.syncer.reconciler.resolve_pending()
-
     # ---- internals --------------------------------------------------------------------------------
     def _rules(self, symbol: str):
         rules = self.broker.rules().get(symbol.strip().upper())

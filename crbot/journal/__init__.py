@@ -23,7 +23,6 @@ Orders (key: client_order_id)
         open_only keeps open statuses plus INTENT/UNKNOWN (they may be live on the exchange)
     pending_outcomes() -> list[JournalOrder]                      INTENT or UNKNOWN, oldest first
     has_client_order_id(cid) -> bool ; known_client_order_ids(cids) -> set[str]   (one query per 500 ids)
-    order_times(since) -> list[datetime]                          created_at >= since, oldest first
     orders_frame() -> DataFrame     client_order_id, symbol, side, type, status, quantity, price, stop_price,
         executed_qty, cumulative_quote, order_id (Int64, <NA> before the ack), list_client_id, source, mode,
         actor, expected_price, latency_ms (float64, NaN if unknown), reason, created_at, updated_at (UTC)
@@ -33,7 +32,6 @@ Fills
     commission_quote: the fee in the quote asset (commission * price when paid in the base asset);
         NULL / NaN when paid in a third asset such as BNB.
     fills(*, symbol=None, since=None) -> list[Fill]              oldest first
-    last_fill_time(symbol) -> datetime | None
     fills_frame() -> DataFrame      columns as in docs/CONTRACTS.md, oldest first; client_order_id "" when
         not linked to a journaled order. On SQLite the first call loads every fill, later calls fetch only
         the rows inserted or linked since (by any process); each call returns a frame the caller may change.

@@ -79,10 +79,6 @@ class FillJournal:
         with self._db.read() as session:
             return [Fill.from_record(row) for row in session.scalars(query)]
 
-    def last_fill_time(self, symbol: str) -> datetime | None:
-        with self._db.read() as session:
-            return session.scalar(select(func.max(FillRow.time)).where(FillRow.symbol == symbol))
-
     def known_trade_ids(self, symbol: str, trade_ids: Sequence[int]) -> set[int]:
         """Which of these trades of ``symbol`` are journaled (one query per 500 ids)."""
         with self._db.read() as session:

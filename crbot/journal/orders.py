@@ -283,12 +283,6 @@ class OrderJournal:
         with self._db.read() as session:
             return _existing(session, client_order_ids)
 
-    def order_times(self, since: datetime) -> list[datetime]:
-        """When orders were created, from ``since`` on, oldest first (the order-rate limit counts them)."""
-        query = select(OrderRow.created_at).where(OrderRow.created_at >= since).order_by(OrderRow.created_at)
-        with self._db.read() as session:
-            return list(session.scalars(query))
-
     def orders_frame(self) -> pd.DataFrame:
         """All orders, oldest first; amounts float64, latency_ms NaN if unknown, order_id Int64 (nullable)."""
         selected = ", ".join(as_double(name) if name in _DECIMAL_COLUMNS else name for name in ORDER_COLUMNS)

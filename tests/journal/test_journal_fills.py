@@ -57,7 +57,7 @@ def test_fills_link_to_our_order_whether_the_ack_comes_first_or_last(journal: Jo
     assert list(frame["expected_price"].fillna(-1)) == [49990.0, 49990.0, -1]
 
 
-def test_fills_filters_and_last_fill_time(journal: Journal) -> None:
+def test_fills_filters(journal: Journal) -> None:
     journal.record_fills(
         [
             fill(1, at=START),
@@ -67,8 +67,7 @@ def test_fills_filters_and_last_fill_time(journal: Journal) -> None:
     )
     assert [f.trade_id for f in journal.fills(symbol="BTCUSDT", since=START + timedelta(minutes=1))] == [2]
     assert [f.symbol for f in journal.fills()] == ["BTCUSDT", "BTCUSDT", "ETHUSDT"]
-    assert journal.last_fill_time("BTCUSDT") == START + timedelta(minutes=5)
-    assert journal.last_fill_time("SOLUSDT") is None
+    assert journal.fills(symbol="SOLUSDT") == []
 
 
 def test_fills_frame_columns_and_dtypes(journal: Journal) -> None:

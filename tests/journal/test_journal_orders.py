@@ -153,16 +153,6 @@ def test_orders_filters_and_order(journal: Journal, clock: ManualClock) -> None:
     assert [o.client_order_id for o in journal.orders(open_only=True)] == ["b", "a"]  # INTENT may be live
 
 
-def test_order_times_for_the_rate_limit(journal: Journal, clock: ManualClock) -> None:
-    intent(journal, "a")
-    clock.advance(10)
-    intent(journal, "b")
-    clock.advance(10)
-    intent(journal, "c")
-    times = journal.order_times(START.replace(second=5))
-    assert times == [clock.now().replace(second=10), clock.now()]
-
-
 def test_orders_frame(journal: Journal) -> None:
     intent(journal, "a", "b")
     journal.record_ack(view("a", order_id=1), latency_ms=3.5)

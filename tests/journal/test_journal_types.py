@@ -57,4 +57,3 @@ def test_other_timezones_come_back_as_the_same_instant_in_utc(journal: Journal) 
     (stored,) = journal.fills()
     assert stored.time == paris and stored.time.tzinfo is UTC
     assert stored.time == datetime(2026, 1, 5, 12, 0, 0, 123456, tzinfo=UTC)
-    assert journal.last_fill_time("BTCUSDT") == paris
