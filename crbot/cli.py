@@ -18,9 +18,9 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, NoReturn
 
+from crbot.binance.params import check_client_id
 from crbot.domain import OrderRequest, OrderType, Side
 from crbot.errors import ConnectivityError, CrbotError, InvalidInput
-from crbot.exchange.binance_json_params import check_client_id
 
 EXIT_OK, EXIT_INVALID = 0, 2
 

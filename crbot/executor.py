@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 
+from crbot.binance.codec import check_client_id
 from crbot.broker.base import Broker
 from crbot.domain import OrderListSpec, OrderSpec, OrderView, Side, TradingState
 from crbot.errors import CrbotError, OutcomeUnknown
 from crbot.exchange import filters
-from crbot.exchange.binance_json import check_client_id
 from crbot.journal import Journal, JournalOrder
 
 logger = logging.getLogger(__name__)

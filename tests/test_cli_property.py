@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crbot.binance.params import CLIENT_ID
 from crbot.cli import main
 from crbot.clock import SystemClock
-from crbot.exchange.binance_json_params import CLIENT_ID
 from crbot.exchange.public import load_rules
 from crbot.journal import Journal
 from tests.conftest import make_env

@@ -22,6 +22,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from crbot.binance.codec import (
+    account_from_json,
+    check_client_id,
+    fill_from_json,
+    fills_from_order_json,
+    order_from_json,
+    order_list_params,
+    order_params,
+    orders_from_json,
+    weight_limit,
+)
 from crbot.broker.base import ConnectionInfo
 from crbot.broker.binance_audit import KeyAudit, audit_permissions
 from crbot.broker.binance_history import walk
@@ -41,17 +52,6 @@ from crbot.errors import (
     OutcomeUnknown,
 )
 from crbot.exchange import filters
-from crbot.exchange.binance_json import (
-    account_from_json,
-    check_client_id,
-    fill_from_json,
-    fills_from_order_json,
-    order_from_json,
-    order_list_params,
-    order_params,
-    orders_from_json,
-    weight_limit,
-)
 from crbot.exchange.rules import SymbolRules
 
 logger = logging.getLogger(__name__)

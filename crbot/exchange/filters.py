@@ -21,10 +21,6 @@ CENT = Decimal("0.01")
 # Enough digits that a quotient like 9e12 / 1e-8 never rounds (the default context keeps 28).
 _PRECISION = 80
 
-PRICED_TYPES = frozenset({"LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
-STOP_TYPES = frozenset({"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"})
-MARKET_TYPES = frozenset({"MARKET", "STOP_LOSS", "TAKE_PROFIT"})  # no limit price: valued at the average
-
 
 def _on_grid(value: Decimal, step: Decimal, rounding: str) -> Decimal:
     """``value`` moved onto a multiple of ``step`` (exact), in the step's plain notation."""
@@ -108,7 +104,7 @@ def validate_order(
         _check_price_filter(rules, spec.stop_price, "stop price")
     if spec.price is not None:
         _check_percent_price(rules, spec, spec.price, avg_price)
-    market = kind in MARKET_TYPES
+    market = not spec.type.has_price  # no limit price: valued at the average
     _check_lot(rules, "LOT_SIZE", spec.quantity, market=market)
     if kind == "MARKET":
         _check_lot(rules, "MARKET_LOT_SIZE", spec.quantity, market=True)
@@ -139,13 +135,13 @@ def _check_symbol(rules: SymbolRules, spec: OrderSpec, kind: str) -> None:
 
 def _check_shape(spec: OrderSpec, kind: str) -> None:
     # Binance: -1102 mandatory parameter not sent, -1106 parameter sent when not required.
-    if kind in PRICED_TYPES and spec.price is None:
+    if spec.type.has_price and spec.price is None:
         raise InvalidInput(f"a {kind} order needs a price", code=-1102, hint="enter a limit price")
-    if kind not in PRICED_TYPES and spec.price is not None:
+    if not spec.type.has_price and spec.price is not None:
         raise InvalidInput(f"a {kind} order takes no price", code=-1106, hint="leave the limit price empty")
-    if kind in STOP_TYPES and spec.stop_price is None:
+    if spec.type.has_stop and spec.stop_price is None:
         raise InvalidInput(f"a {kind} order needs a stop price", code=-1102, hint="enter the trigger (stop) price")
-    if kind not in STOP_TYPES and spec.stop_price is not None:
+    if not spec.type.has_stop and spec.stop_price is not None:
         raise InvalidInput(f"a {kind} order takes no stop price", code=-1106, hint="leave the stop price empty")
     for name, value in (("quantity", spec.quantity), ("price", spec.price), ("stop price", spec.stop_price)):
         if value is not None and not value.is_finite():

@@ -6,12 +6,12 @@ from __future__ import annotations
 from contextlib import suppress
 from datetime import datetime, timedelta
 
+from crbot.binance.codec import account_json, fill_json, order_list_json, order_query_json
 from crbot.clock import from_ms
+from crbot.domain import OrderListView
 from crbot.errors import ExchangeRejected, OrderNotFound
-from crbot.exchange.binance_json import account_json, fill_json, order_list_json, order_query_json
 from crbot.localexchange.params import Params
 from crbot.localexchange.venue import Reply, Venue
-from crbot.paper.views import OrderListView
 
 _DAY = timedelta(hours=24)
 _FEW = 10  # orders looked up one by one; more are read a page at a time

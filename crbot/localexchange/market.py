@@ -10,10 +10,10 @@ import calendar
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from crbot.binance.codec import dec
 from crbot.clock import from_ms, to_ms
 from crbot.domain import Bar
 from crbot.errors import CrbotError, ExchangeRejected
-from crbot.exchange.binance_json import dec
 from crbot.localexchange.params import Params
 from crbot.localexchange.venue import Reply, Venue
 

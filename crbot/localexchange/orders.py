@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from crbot.domain import Fill, OrderListSpec, OrderSpec, OrderStatus, OrderType, OrderView, Side
-from crbot.errors import ExchangeRejected, OrderNotFound
-from crbot.exchange.binance_json import (
+from crbot.binance.codec import (
     order_ack_json,
     order_cancel_json,
     order_json,
     order_list_json,
     order_query_json,
 )
+from crbot.domain import Fill, OrderListSpec, OrderSpec, OrderStatus, OrderType, OrderView, Side
+from crbot.errors import ExchangeRejected, OrderNotFound
 from crbot.exchange.filters import validate_order
 from crbot.localexchange.account import find_list
 from crbot.localexchange.market import average_price
@@ -35,9 +35,6 @@ BINANCE_TYPES = (
     "TAKE_PROFIT_LIMIT",
     "LIMIT_MAKER",
 )
-_WITH_TIF = {OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
-_WITH_PRICE = _WITH_TIF | {OrderType.LIMIT_MAKER}
-_WITH_STOP = {OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
 _RESP_TYPES = ("ACK", "RESULT", "FULL")
 _UNSUPPORTED = ("icebergQty", "trailingDelta", "pegPriceType", "pegOffsetValue", "pegOffsetType")
 
@@ -76,14 +73,14 @@ def parse_leg(
         raise ExchangeRejected("Quote order qty market orders are not support for this symbol.", code=-2010)
     quantity = p.decimal(qty_name, required=True)
     price_name, stop_name, tif_name = _name(prefix, "price"), _name(prefix, "stopPrice"), _name(prefix, "timeInForce")
-    price = p.decimal(price_name, required=otype in _WITH_PRICE)
-    stop = p.decimal(stop_name, required=otype in _WITH_STOP)
-    if otype not in _WITH_PRICE:
+    price = p.decimal(price_name, required=otype.has_price)
+    stop = p.decimal(stop_name, required=otype.has_stop)
+    if not otype.has_price:
         p.forbid(price_name)
-    if otype not in _WITH_STOP:
+    if not otype.has_stop:
         p.forbid(stop_name)
-    tif = p.choice(tif_name, ("GTC", "IOC", "FOK"), required=otype in _WITH_TIF)
-    if otype not in _WITH_TIF:
+    tif = p.choice(tif_name, ("GTC", "IOC", "FOK"), required=otype.has_time_in_force)
+    if not otype.has_time_in_force:
         p.forbid(tif_name)
     elif tif != "GTC":
         raise _unsupported()

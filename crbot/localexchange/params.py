@@ -15,8 +15,8 @@ from collections.abc import Collection
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
+from crbot.binance.params import CLIENT_ID
 from crbot.errors import ExchangeRejected
-from crbot.exchange.binance_json_params import CLIENT_ID
 
 _DECIMAL = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 _LONG = re.compile(r"-?[0-9]{1,20}")

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from crbot.clock import Clock
-from crbot.domain import Balance, Commissions, Fill, OrderListSpec, OrderSpec, OrderView
+from crbot.domain import Balance, Commissions, Fill, OrderListSpec, OrderListView, OrderSpec, OrderView
 from crbot.errors import (
     AuthError,
     ConnectivityError,
@@ -27,7 +27,6 @@ from crbot.exchange.rules import SymbolRules
 from crbot.localexchange.limits import RateLimits
 from crbot.localexchange.params import Params
 from crbot.market.feed import PriceFeed
-from crbot.paper.views import OrderListView
 
 logger = logging.getLogger(__name__)
 

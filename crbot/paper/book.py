@@ -16,12 +16,11 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.engine import Connection
 
-from crbot.domain import ZERO, Balance, Fill, OrderStatus, OrderType, Side
+from crbot.domain import ZERO, Balance, Fill, ListKind, ListStatusType, OrderStatus, OrderType, Side
 from crbot.errors import CrbotError, fmt
 from crbot.paper import store
 from crbot.paper.queries import Statements
 from crbot.paper.rows import ORDER_MUTABLE, ListRow, OrderRow, fill_from_row
-from crbot.paper.views import ListKind, ListStatusType
 
 logger = logging.getLogger(__name__)
 

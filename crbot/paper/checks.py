@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 
-from crbot.domain import OrderListSpec, OrderSpec, OrderType, Side
+from crbot.binance.params import CLIENT_ID
+from crbot.domain import ListKind, OrderListSpec, OrderSpec, OrderType, Side
 from crbot.errors import ExchangeRejected, InvalidInput, fmt
 from crbot.exchange import filters
-from crbot.exchange.binance_json_params import CLIENT_ID
 from crbot.exchange.rules import SymbolRules
-from crbot.paper.views import ListKind
 
 DUPLICATE = "Duplicate order sent."
 WOULD_TAKE = "Order would immediately match and take."
@@ -63,7 +62,7 @@ def check_shape(spec: OrderSpec, symbol: str) -> None:
 
 
 def check_client_id(value: str, name: str) -> None:
-    """Binance's rule, the one the live broker applies (binance_json_params.CLIENT_ID): -1100 otherwise."""
+    """Binance's rule, the one the live broker applies (crbot.binance.params.CLIENT_ID): -1100 otherwise."""
     if not CLIENT_ID.fullmatch(value):  # fullmatch: the pattern's '$' would let a trailing newline through
         raise InvalidInput(
             f"Illegal characters found in parameter '{name}'; legal range is '{CLIENT_ID.pattern}'.",

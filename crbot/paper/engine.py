@@ -24,7 +24,10 @@ from crbot.domain import (
     Balance,
     Commissions,
     Fill,
+    ListKind,
+    ListStatusType,
     OrderListSpec,
+    OrderListView,
     OrderSpec,
     OrderStatus,
     OrderType,
@@ -39,7 +42,6 @@ from crbot.paper.book import Book
 from crbot.paper.matching import Matcher
 from crbot.paper.queries import Statements
 from crbot.paper.rows import OrderRow
-from crbot.paper.views import ListKind, ListStatusType, OrderListView
 
 logger = logging.getLogger(__name__)
 

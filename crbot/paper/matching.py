@@ -19,12 +19,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from crbot.domain import ZERO, Bar, Commissions, OrderStatus, OrderType, Side
+from crbot.domain import ZERO, Bar, Commissions, ListKind, ListStatusType, OrderStatus, OrderType, Side
 from crbot.exchange import filters
 from crbot.exchange.rules import SymbolRules
 from crbot.paper.book import Book
 from crbot.paper.rows import ListRow, OrderRow
-from crbot.paper.views import ListKind, ListStatusType
 
 logger = logging.getLogger(__name__)
 

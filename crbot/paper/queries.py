@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import Insert, Select, Update, bindparam, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from crbot.domain import ListStatusType
 from crbot.paper import store
 from crbot.paper.rows import ACTIVE, OPEN, ORDER_MUTABLE
-from crbot.paper.views import ListStatusType
 
 
 class Statements:

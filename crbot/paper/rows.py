@@ -10,13 +10,21 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from crbot.domain import Fill, OrderStatus, OrderType, OrderView, Side
+from crbot.domain import (
+    Fill,
+    ListKind,
+    ListOrderStatus,
+    ListStatusType,
+    OrderListView,
+    OrderStatus,
+    OrderType,
+    OrderView,
+    Side,
+)
 from crbot.paper import store
-from crbot.paper.views import ListKind, ListOrderStatus, ListStatusType, OrderListView
 
 OPEN = (OrderStatus.PENDING_NEW.value, OrderStatus.NEW.value, OrderStatus.PARTIALLY_FILLED.value)
 ACTIVE = (OrderStatus.NEW.value, OrderStatus.PARTIALLY_FILLED.value)  # on the book: can match
-STOP_TYPES = frozenset({OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
 
 
 @dataclass(slots=True)
@@ -59,7 +67,7 @@ class OrderRow:
     @property
     def is_stop(self) -> bool:
         """A stop order still waiting for its stop price to trade."""
-        return self.type in STOP_TYPES and not self.triggered
+        return self.type.has_stop and not self.triggered
 
     @property
     def remaining(self) -> Decimal:

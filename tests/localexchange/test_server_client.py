@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from binance.client import Client
 
-from crbot.exchange.binance_json import (
+from crbot.binance.codec import (
     account_from_json,
     fill_from_json,
     fills_from_order_json,

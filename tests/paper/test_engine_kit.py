@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 
 from crbot.clock import Clock, ManualClock
-from crbot.domain import ZERO, Commissions, OrderListSpec, OrderSpec, OrderStatus, OrderType, OrderView, Side
+from crbot.domain import ZERO, Commissions, ListKind, OrderListSpec, OrderSpec, OrderStatus, OrderType, OrderView, Side
 from crbot.exchange.bundled import load_bundled_rules
 from crbot.exchange.rules import SymbolRules
 from crbot.market.feed import ManualFeed
 from crbot.paper.factory import PaperMarket
 from crbot.paper.factory import paper_market as _paper_market
-from crbot.paper.views import ListKind
 
 D = Decimal
 BTC = "BTCUSDT"

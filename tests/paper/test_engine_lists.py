@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crbot.domain import ZERO, OrderStatus, Side
+from crbot.domain import ZERO, ListKind, ListStatusType, OrderStatus, Side
 from crbot.errors import ExchangeRejected, FilterError, InsufficientBalance, InvalidInput, OrderNotFound
-from crbot.paper.views import ListKind, ListStatusType
 from tests.paper.test_engine_kit import (
     BTC,
     Rig,

@@ -1,6 +1,6 @@
 """Binance JSON <-> single orders: the new-order ACK / RESULT / FULL, query and cancel shapes.
 
-See crbot.exchange.binance_json for the conventions; order lists are in binance_json_lists.
+See crbot.binance.codec for the conventions; order lists are in lists.py.
 """
 
 from __future__ import annotations
@@ -9,10 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from crbot.clock import to_ms
-from crbot.domain import ZERO, Fill, OrderSpec, OrderStatus, OrderView
-from crbot.exchange.binance_json_fields import (
-    WITH_STOP,
+from crbot.binance.fields import (
     Json,
     dec,
     malformed,
@@ -24,6 +21,8 @@ from crbot.exchange.binance_json_fields import (
     side_of,
     status_of,
 )
+from crbot.clock import to_ms
+from crbot.domain import ZERO, Fill, OrderSpec, OrderStatus, OrderView
 
 STP_MODE = "EXPIRE_MAKER"  # what SymbolRules.to_exchange_info announces as the default
 
@@ -112,14 +111,14 @@ def _order_body(view: OrderView) -> Json:
         "type": view.type.value,
         "side": view.side.value,
     }
-    if view.type in WITH_STOP or view.stop_price is not None:
+    if view.type.has_stop or view.stop_price is not None:
         body["stopPrice"] = dec(view.stop_price)
     return body
 
 
 def _is_working(view: OrderView) -> bool:
     # A stop order rests outside the book until its stop price trades; a pending leg waits for its trigger.
-    return view.status is not OrderStatus.PENDING_NEW and view.type not in WITH_STOP
+    return view.status is not OrderStatus.PENDING_NEW and not view.type.has_stop
 
 
 def _working_time(view: OrderView) -> int:

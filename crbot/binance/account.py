@@ -1,6 +1,6 @@
 """Binance JSON <-> trades, account and exchangeInfo values (``myTrades``, ``account``, ``rateLimits``).
 
-See crbot.exchange.binance_json for the conventions (8-place decimals out, ``Decimal(str(x))`` in).
+See crbot.binance.codec for the conventions (8-place decimals out, ``Decimal(str(x))`` in).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from crbot.binance.fields import Json, as_bool, dec, malformed, ms_time, need, opt_dec, req_dec
 from crbot.clock import to_ms
 from crbot.domain import ZERO, AccountInfo, Balance, Commissions, Fill, Side
-from crbot.exchange.binance_json_fields import Json, as_bool, dec, malformed, ms_time, need, opt_dec, req_dec
 
 
 def fill_json(fill: Fill, *, order_list_id: int = -1) -> Json:

@@ -14,14 +14,14 @@ reads every answer with ``*_from_json``, so a shape the server writes is a shape
   A response missing what it must carry, or an order type CRBOT does not model, is ``InvalidInput``
   naming the field, never a KeyError.
 
-The parts: binance_json_fields (formatting, typed reads), binance_json_params (requests),
-binance_json_orders (single orders), binance_json_lists (OCO / OTO / OTOCO and mixed answers),
-binance_json_account (trades, account, exchangeInfo rate limits).
+The parts: fields.py (formatting, typed reads), params.py (requests), orders.py (single orders),
+lists.py (OCO / OTO / OTOCO and mixed answers), account.py (trades, account, exchangeInfo rate
+limits).
 """
 
 from __future__ import annotations
 
-from crbot.exchange.binance_json_account import (
+from crbot.binance.account import (
     account_from_json,
     account_json,
     balances_from_json,
@@ -30,9 +30,9 @@ from crbot.exchange.binance_json_account import (
     fill_json,
     weight_limit,
 )
-from crbot.exchange.binance_json_fields import PLACES, Json, dec, plain
-from crbot.exchange.binance_json_lists import order_list_from_json, order_list_json, order_list_legs, orders_from_json
-from crbot.exchange.binance_json_orders import (
+from crbot.binance.fields import PLACES, Json, dec, plain
+from crbot.binance.lists import order_list_from_json, order_list_json, order_list_legs, orders_from_json
+from crbot.binance.orders import (
     fills_from_order_json,
     is_order_report,
     order_ack_json,
@@ -42,7 +42,7 @@ from crbot.exchange.binance_json_orders import (
     order_json,
     order_query_json,
 )
-from crbot.exchange.binance_json_params import check_client_id, list_kind, order_list_params, order_params
+from crbot.binance.params import check_client_id, list_kind, order_list_params, order_params
 
 __all__ = [
     "PLACES",

@@ -8,18 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from crbot.clock import to_ms
-from crbot.domain import (
-    ZERO,
-    Fill,
-    OrderSpec,
-    OrderStatus,
-    OrderType,
-    OrderView,
-    Side,
-)
-from crbot.errors import InvalidInput
-from crbot.exchange.binance_json import (
+from crbot.binance.codec import (
     dec,
     fills_from_order_json,
     order_ack_json,
@@ -32,7 +21,21 @@ from crbot.exchange.binance_json import (
     order_query_json,
     orders_from_json,
 )
-from crbot.paper.views import ListKind, ListOrderStatus, ListStatusType, OrderListView
+from crbot.clock import to_ms
+from crbot.domain import (
+    ZERO,
+    Fill,
+    ListKind,
+    ListOrderStatus,
+    ListStatusType,
+    OrderListView,
+    OrderSpec,
+    OrderStatus,
+    OrderType,
+    OrderView,
+    Side,
+)
+from crbot.errors import InvalidInput
 
 D = Decimal
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Binance JSON <-> order lists (OCO / OTO / OTOCO), and answers that mix orders with order lists.
 
-See crbot.exchange.binance_json for the conventions.
+See crbot.binance.codec for the conventions.
 """
 
 from __future__ import annotations
@@ -9,17 +9,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from crbot.clock import to_ms
-from crbot.domain import Fill, OrderView
-from crbot.exchange.binance_json_fields import Json, malformed, ms_time, need
-from crbot.exchange.binance_json_orders import (
+from crbot.binance.fields import Json, malformed, ms_time, need
+from crbot.binance.orders import (
     is_order_report,
     order_ack_json,
     order_cancel_json,
     order_from_json,
     order_json,
 )
-from crbot.paper.views import ListKind, ListOrderStatus, ListStatusType, OrderListView
+from crbot.clock import to_ms
+from crbot.domain import Fill, ListKind, ListOrderStatus, ListStatusType, OrderListView, OrderView
 
 
 def order_list_json(

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from crbot.binance.codec import order_list_params, order_params, plain
 from crbot.domain import OrderListSpec, OrderSpec, OrderType, Side
 from crbot.errors import InvalidInput
-from crbot.exchange.binance_json import order_list_params, order_params, plain
 
 D = Decimal
 
@@ -154,3 +154,24 @@ def test_plain_never_writes_an_exponent_and_never_rounds() -> None:
     assert plain(D("5.00E+4")) == "50000"
     assert plain(D("0.000000001")) == "0.000000001"
     assert plain(D("49000.10")) == "49000.10"
+
+
+@pytest.mark.parametrize(
+    ("type_", "price", "stop", "tif"),
+    [
+        (OrderType.LIMIT, True, False, True),
+        (OrderType.MARKET, False, False, False),
+        (OrderType.LIMIT_MAKER, True, False, False),
+        (OrderType.STOP_LOSS_LIMIT, True, True, True),
+        (OrderType.TAKE_PROFIT_LIMIT, True, True, True),
+    ],
+)
+def test_order_type_properties_are_binances_mandatory_parameters(
+    type_: OrderType, price: bool, stop: bool, tif: bool
+) -> None:
+    """rest-api.md, POST /api/v3/order, "Additional mandatory parameters based on type"."""
+    assert (type_.has_price, type_.has_stop, type_.has_time_in_force) == (price, stop, tif)
+    params = order_params(
+        spec("c-1", Side.SELL, type_, price="50000" if price else None, stop="49000" if stop else None)
+    )
+    assert ("price" in params, "stopPrice" in params, "timeInForce" in params) == (price, stop, tif)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
+from crbot.binance.fields import plain
 from crbot.domain import OrderListSpec, OrderSpec, OrderType, Side
 from crbot.errors import InvalidInput
-from crbot.exchange.binance_json_fields import WITH_PRICE, WITH_STOP, WITH_TIF, plain
 
 # Stricter than Binance (which also allows '.', ':' and '/'): CRBOT's own ids never need them.
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
@@ -31,9 +31,9 @@ def _leg(spec: OrderSpec, prefix: str, *, side: bool = True, quantity: bool = Tr
         return prefix + name[0].upper() + name[1:] if prefix else name
 
     check_client_id(spec.client_order_id)
-    if spec.type in WITH_PRICE and spec.price is None:
+    if spec.type.has_price and spec.price is None:
         raise InvalidInput(f"{spec.type} order {spec.client_order_id} has no price", hint="set a limit price")
-    if spec.type in WITH_STOP and spec.stop_price is None:
+    if spec.type.has_stop and spec.stop_price is None:
         raise InvalidInput(f"{spec.type} order {spec.client_order_id} has no stop price", hint="set a stop price")
     if spec.quantity <= 0:
         raise InvalidInput(f"order {spec.client_order_id} has quantity {spec.quantity}", hint="use a positive quantity")
@@ -44,11 +44,11 @@ def _leg(spec: OrderSpec, prefix: str, *, side: bool = True, quantity: bool = Tr
         out[key("side")] = spec.side.value
     if quantity:
         out[key("quantity")] = plain(spec.quantity)
-    if spec.type in WITH_PRICE:
+    if spec.type.has_price:
         out[key("price")] = plain(spec.price)  # type: ignore[arg-type]
-    if spec.type in WITH_STOP:
+    if spec.type.has_stop:
         out[key("stopPrice")] = plain(spec.stop_price)  # type: ignore[arg-type]
-    if spec.type in WITH_TIF:
+    if spec.type.has_time_in_force:
         out[key("timeInForce")] = "GTC"
     return out
 

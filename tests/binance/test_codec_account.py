@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from crbot.domain import ZERO, Balance, Commissions, Side
-from crbot.exchange.binance_json import (
+from crbot.binance.codec import (
     account_from_json,
     account_json,
     balances_from_json,
@@ -14,7 +13,8 @@ from crbot.exchange.binance_json import (
     fill_json,
     weight_limit,
 )
-from tests.exchange.test_binance_json import T0, fill
+from crbot.domain import ZERO, Balance, Commissions, Side
+from tests.binance.test_codec import T0, fill
 
 D = Decimal
 

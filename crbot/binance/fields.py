@@ -22,11 +22,6 @@ logger = logging.getLogger(__name__)
 PLACES = 8
 Json = dict[str, Any]
 
-# Which order types carry which fields (rest-api.md "Other info" under POST /api/v3/order).
-WITH_TIF = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
-WITH_STOP = frozenset({OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
-WITH_PRICE = WITH_TIF | {OrderType.LIMIT_MAKER}
-
 
 def dec(value: Decimal | None, places: int = PLACES) -> str:
     """A Decimal the way Binance writes it: ``Decimal("0.001")`` -> ``"0.00100000"``; None -> zero."""
