@@ -19,6 +19,7 @@ import requests
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 from urllib3.exceptions import NewConnectionError
 
+from crbot.binance.errors import Kind, kind_of
 from crbot.clock import from_ms
 from crbot.errors import (
     AuthError,
@@ -40,37 +41,18 @@ DEFAULT_COOLDOWN_S = 10.0
 
 _KEYS_PAGE = "Binance > API Management"
 
-# code -> (what happened, what to do)                                   Binance's raw message
+# AUTH code -> (what happened, what to do); which code means what is crbot.binance.errors.CODES
 _AUTH: dict[int, tuple[str, str]] = {
-    -1002: ("not authorised for this request", f"check the key's permissions in {_KEYS_PAGE}"),  # UNAUTHORIZED
-    -1022: (  # INVALID_SIGNATURE: "Signature for this request is not valid."
+    -1002: ("not authorised for this request", f"check the key's permissions in {_KEYS_PAGE}"),
+    -1022: (
         "the request signature is not valid",
         "check BINANCE_API_SECRET: copy the secret that belongs to this key again, without spaces",
     ),
-    -2014: (  # BAD_API_KEY_FMT: "API-key format invalid."
+    -2014: (
         "Invalid API key format",
         "check BINANCE_API_KEY / BINANCE_API_SECRET: copy them again from " + _KEYS_PAGE + ", without spaces",
     ),
 }
-_NOT_FOUND = {
-    -2011,  # CANCEL_REJECTED: "Unknown order sent." (never placed, or already filled/canceled)
-    -2013,  # NO_SUCH_ORDER: "Order does not exist."
-    -2026,  # ORDER_ARCHIVED: canceled/expired with nothing executed more than 90 days ago
-}
-_MALFORMED = {
-    -1100, -1101, -1102, -1103, -1104, -1105, -1106, -1108, -1111, -1114, -1115, -1116, -1117,
-    -1118, -1119, -1121, -1128, -1130, -1158, -1160, -1165, -1166, -1168, -1196, -1197, -1198, -1199,
-}  # fmt: skip
-# The engine may or may not have acted: unknown outcome for a placement, transient otherwise.
-_TRANSIENT = {
-    -1000,  # UNKNOWN
-    -1001,  # DISCONNECTED: "Internal error; unable to process your request. Please try again."
-    -1006,  # UNEXPECTED_RESP: "Execution status unknown."
-    -1007,  # TIMEOUT: "Timeout waiting for response from backend server. ... execution status unknown."
-    -1008,  # SERVER_BUSY
-    -1016,  # SERVICE_SHUTTING_DOWN
-}
-_RATE = {-1003, -1015}  # TOO_MANY_REQUESTS, TOO_MANY_ORDERS
 _FILTER_HINTS = {
     "LOT_SIZE": "the quantity is outside the lot size or not a multiple of its step: check the lot size "
     "(minQty / stepSize) and round the quantity down to the step",
@@ -124,6 +106,7 @@ def _api_error(exc: BinanceAPIException, call: Call) -> CrbotError:
     status = int(exc.status_code or 0)
     msg = str(exc.message or "").strip() or f"HTTP {status}"
     said = f"{call.venue} rejected {call.what}: {msg} (code {code}, HTTP {status})"
+    kind = kind_of(code)
     if status == 418 or (code == -1003 and "banned" in msg.lower()):
         wait = retry_after(exc) or _banned_for(msg, call.now) or DEFAULT_BAN_S
         return IpBanned(
@@ -131,34 +114,34 @@ def _api_error(exc: BinanceAPIException, call: Call) -> CrbotError:
             retry_after=wait,
             hint="no request is sent until the ban ends; afterwards refresh less often",
         )
-    if status == 429 or code in _RATE:
+    if status == 429 or kind is Kind.RATE:
         wait = retry_after(exc) or DEFAULT_COOLDOWN_S
         return RateLimited(
             f"{call.venue} rate limit hit on {call.what}: {msg}",
             retry_after=wait,
             hint=f"wait {wait:.0f} s (requests are paused until then) and refresh less often",
         )
-    if code in _AUTH:
+    if code in _AUTH:  # -2015 and a bare 401 get the whitelist / permission hint below
         what, todo = _AUTH[code]
         return AuthError(f"{what}: {said}", code=code, hint=todo)
     if code == -2015 or status == 401:
         return AuthError(f"Invalid API key, IP, or permissions: {said}", code=code or None, hint=_hint_2015(msg))
-    if code in _NOT_FOUND:
+    if kind is Kind.NOT_FOUND:
         return OrderNotFound(said, code=code, hint="refresh open orders; it may already be filled or canceled")
-    if code == -1013:
+    if kind is Kind.FILTER:
         return _filter_error(msg, said)
-    if code == -2010:
+    if kind is Kind.REJECTED:
         return _new_order_rejected(msg, said)
-    if code == -1021:
+    if kind is Kind.CLOCK:
         return ConnectivityError(
             f"clock out of sync with {call.venue}: {msg}",
             hint="enable NTP time sync on this machine, or raise CRBOT_RECV_WINDOW_MS (max 60000)",
         )
-    if code in _MALFORMED:
+    if kind is Kind.MALFORMED:
         return InvalidInput(
             said, code=code, hint="nothing was placed; check the symbol and order values (CRBOT bug if they look right)"
         )
-    if code in _TRANSIENT or status >= 500:
+    if kind is Kind.TRANSIENT or status >= 500:
         return _unknown_or_transient(call, f"failed with {msg} (code {code}, HTTP {status})")
     if status == 403:
         return ExchangeRejected(

@@ -2,7 +2,7 @@
 
 Parameters are checked the way Binance checks them (mandatory per type, -1106 for a price on a
 MARKET order, -1100 for ``1e-05``) before the engine sees an ``OrderSpec``; the engine's errors
-become Binance replies in venue.error_reply. The paper exchange models GTC orders of the
+become Binance replies in crbot.binance.errors.error_reply. The paper exchange models GTC orders of the
 crbot.domain.OrderType kinds only: icebergs, trailing stops, pegs, IOC/FOK and quote-quantity market
 orders are refused with Binance's own "not supported" answers.
 """

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from crbot.binance.errors import error_reply
 from crbot.clock import Clock, to_ms
 from crbot.domain import Commissions
 from crbot.errors import ConfigError
@@ -49,7 +50,7 @@ from crbot.localexchange.faults import Fault, FaultKind, Faults
 from crbot.localexchange.limits import RateLimits, RateMeter, Verdict
 from crbot.localexchange.params import Params, missing
 from crbot.localexchange.routes import ROUTES
-from crbot.localexchange.venue import Engine, Reply, Route, Security, Venue, error_reply
+from crbot.localexchange.venue import Engine, Reply, Route, Security, Venue
 from crbot.market.feed import PriceFeed
 from crbot.paper.factory import PaperMarket
 

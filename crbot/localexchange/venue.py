@@ -1,9 +1,8 @@
 """What an endpoint handler of the local exchange gets (``Venue``) and gives back (``Reply``), the
-route description, and the translation of crbot errors into Binance error replies."""
+route description. Errors become Binance replies in crbot.binance.errors.error_reply."""
 
 from __future__ import annotations
 
-import logging
 import secrets
 import string
 from collections.abc import Callable, Mapping
@@ -14,21 +13,10 @@ from typing import Any, Protocol
 
 from crbot.clock import Clock
 from crbot.domain import Balance, Commissions, Fill, OrderListSpec, OrderListView, OrderSpec, OrderView
-from crbot.errors import (
-    AuthError,
-    ConnectivityError,
-    CrbotError,
-    ExchangeRejected,
-    FilterError,
-    InvalidInput,
-    OrderNotFound,
-)
 from crbot.exchange.rules import SymbolRules
 from crbot.localexchange.limits import RateLimits
 from crbot.localexchange.params import Params
 from crbot.market.feed import PriceFeed
-
-logger = logging.getLogger(__name__)
 
 _ALNUM = string.ascii_letters + string.digits
 
@@ -122,32 +110,3 @@ class Route:
 def new_client_id() -> str:
     """An id like the ones Binance generates when the client sends none."""
     return "".join(secrets.choice(_ALNUM) for _ in range(22))
-
-
-# Binance's own wording for the codes the engine reports without a Binance message.
-_MESSAGES = {
-    -2011: "Unknown order sent.",
-    -2013: "Order does not exist.",
-}
-
-
-def error_reply(exc: Exception) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, Binance error body) for an exception raised while serving a request."""
-    if isinstance(exc, AuthError):
-        return 401, {"code": exc.code or -2015, "msg": exc.message}
-    if isinstance(exc, FilterError):
-        return 400, {"code": -1013, "msg": f"Filter failure: {exc.filter_type}"}
-    if isinstance(exc, OrderNotFound):
-        code = exc.code or -2013
-        return 400, {"code": code, "msg": _MESSAGES.get(code, exc.message)}
-    if isinstance(exc, ExchangeRejected):
-        return 400, {"code": exc.code or -2010, "msg": exc.message}
-    if isinstance(exc, InvalidInput):
-        return 400, {"code": getattr(exc, "code", None) or -1102, "msg": exc.message}
-    if isinstance(exc, ConnectivityError):
-        logger.warning("local exchange could not serve a request: %s", exc)
-        return 503, {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}
-    if isinstance(exc, CrbotError):
-        return 400, {"code": getattr(exc, "code", None) or -1000, "msg": exc.message}
-    logger.exception("local exchange failed on a request")
-    return 500, {"code": -1000, "msg": "An unknown error occurred while processing the request."}
