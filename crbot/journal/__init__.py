@@ -32,7 +32,7 @@ Fills
     commission_quote: the fee in the quote asset (commission * price when paid in the base asset);
         NULL / NaN when paid in a third asset such as BNB.
     fills(*, symbol=None, since=None) -> list[Fill]              oldest first
-    fills_frame() -> DataFrame      columns as in docs/CONTRACTS.md, oldest first; client_order_id "" when
+    fills_frame() -> DataFrame      columns as in docs/ARCHITECTURE.md, oldest first; client_order_id "" when
         not linked to a journaled order. On SQLite the first call loads every fill, later calls fetch only
         the rows inserted or linked since (by any process); each call returns a frame the caller may change.
 Trading state, audit, risk limits

@@ -121,7 +121,7 @@ class FillJournal:
             return {symbol for symbol, _ in session.execute(_lacking_fills())}
 
     def fills_frame(self) -> pd.DataFrame:
-        """One row per fill, oldest first, columns and dtypes as in docs/CONTRACTS.md (cached, incremental)."""
+        """One row per fill, oldest first, columns and dtypes as in docs/ARCHITECTURE.md (cached, incremental)."""
         return self._fill_frames.load(self._db)
 
 

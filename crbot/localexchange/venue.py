@@ -22,7 +22,7 @@ _ALNUM = string.ascii_letters + string.digits
 
 
 class Engine(Protocol):
-    """The part of crbot.paper.engine.MatchingEngine the server drives (docs/CONTRACTS.md)."""
+    """The part of crbot.paper.engine.MatchingEngine the server drives."""
 
     def advance(self) -> None: ...
     def new_order(self, spec: OrderSpec) -> OrderView: ...

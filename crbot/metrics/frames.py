@@ -15,7 +15,7 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> N
     if missing:
         raise InvalidInput(
             f"the {name} frame lacks column(s): {', '.join(missing)}",
-            hint="pass the frame from the journal (see docs/CONTRACTS.md for its columns)",
+            hint="pass the frame from the journal (see docs/ARCHITECTURE.md for its columns)",
         )
 
 

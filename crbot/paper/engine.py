@@ -50,7 +50,7 @@ INSUFFICIENT = "Account has insufficient balance for requested action."
 
 
 class MatchingEngine:
-    """The paper account's exchange. See docs/CONTRACTS.md; errors carry Binance's codes in ``.code``."""
+    """The paper account's exchange; errors carry Binance's codes in ``.code``."""
 
     def __init__(
         self,
