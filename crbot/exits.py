@@ -37,10 +37,8 @@ class Unprotected:
     reason: str
 
     def __str__(self) -> str:
-        return (
-            f"{self.symbol} {fmt(self.quantity)} bought by {self.entry_client_order_id} has no stop-loss/"
-            f"take-profit on the exchange ({self.reason})"
-        )
+        why = self.reason.rstrip(".")
+        return f"{self.symbol} {fmt(self.quantity)} has no stop-loss/take-profit on the exchange ({why})"
 
 
 class ExitKeeper:
