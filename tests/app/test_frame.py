@@ -39,3 +39,40 @@ def test_stop_stays_on_screen_when_the_state_cannot_be_read(app, runtime, monkey
     assert not at.exception
     assert at.sidebar.button(key="stop").label == "STOP"
     assert any("Trading state unknown" in t for t in texts(at.sidebar, "error"))
+
+
+def test_a_filled_entry_without_its_exits_is_flagged_on_every_page(app, runtime, monkeypatch) -> None:
+    from decimal import Decimal
+
+    import pytest
+
+    from crbot.domain import OrderRequest, OrderType, Side
+    from crbot.errors import ExchangeRejected
+
+    def refuse(spec):
+        raise ExchangeRejected("Order would trigger immediately.", code=-2010)
+
+    monkeypatch.setattr(runtime.broker, "submit_list", refuse)
+    last = runtime.service.prices({"ETHUSDT"})["ETHUSDT"]
+    bracket = OrderRequest(symbol="ETHUSDT", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal("0.1"),
+                           stop_loss=(last * Decimal("0.97")).quantize(Decimal("0.01")),
+                           take_profit=(last * Decimal("1.05")).quantize(Decimal("0.01")))  # fmt: skip
+    with pytest.raises(ExchangeRejected, match="entry FILLED"):
+        runtime.service.place(bracket, actor="tester")
+    at = app().run()
+    assert not at.exception
+    flagged = [t for t in texts(at.sidebar, "error") if "UNPROTECTED" in t]
+    assert flagged and "ETHUSDT 0.0999 has no stop-loss" in flagged[0] and "trigger immediately" in flagged[0]
+
+
+def test_the_frame_and_stop_draw_when_the_exchange_is_down(app, runtime, monkeypatch) -> None:
+    from crbot.errors import ConnectivityError
+
+    def down(*_a, **_k):
+        raise ConnectivityError("the exchange did not answer")
+
+    monkeypatch.setattr(runtime.service.syncer, "start_up", down)
+    at = app().run()
+    assert not at.exception
+    assert at.sidebar.button(key="stop").label == "STOP"
+    assert any("Degraded" in t and "did not answer" in t for t in texts(at.sidebar, "error"))
