@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -16,6 +18,18 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class MonotonicClock:
+    """Wall time read once, then advanced by a monotonic counter: a wait measured on it (a 418 ban, a 429
+    cool-down) neither ends early nor lasts longer when the system clock is adjusted."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic, *, start: datetime | None = None) -> None:
+        self._monotonic = monotonic
+        self._origin = (start or datetime.now(UTC)) - timedelta(seconds=monotonic())
+
+    def now(self) -> datetime:
+        return self._origin + timedelta(seconds=self._monotonic())
 
 
 class ManualClock:

@@ -53,15 +53,17 @@ def build_runtime(
 
 def _paper_broker(settings: Settings, clock: Clock, feed: PriceFeed | None) -> Broker:
     """Paper mode never loads API keys: an in-process exchange on its own SQLite file."""
+    from crbot.binance.public import PublicClient
     from crbot.broker.paper import PaperBroker
     from crbot.exchange.public import load_rules
     from crbot.market.select import make_feed
     from crbot.paper.factory import paper_market_for
 
-    feed = feed or make_feed(settings)
+    public = PublicClient()  # one rate-limit / ban state for the feed and the rules: a 418 keeps both away
+    feed = feed or make_feed(settings, client=public)
     # Binance's public exchangeInfo when reachable, else the bundled snapshot (never with a synthetic feed:
     # that choice means "offline", so nothing is fetched).
-    rules, rules_label = load_rules("bundled" if settings.price_feed == "synthetic" else "auto")
+    rules, rules_label = load_rules("bundled" if settings.price_feed == "synthetic" else "auto", client=public)
     logger.info("paper exchange rules: %s", rules_label)
     market = paper_market_for(settings, db_url=settings.paper_db_url, feed=feed, clock=clock, rules=rules)
     return PaperBroker(market.engine, feed=feed, clock=clock, rules=rules, commissions=market.commissions)

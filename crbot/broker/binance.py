@@ -33,10 +33,10 @@ from crbot.binance.codec import (
     orders_from_json,
     weight_limit,
 )
+from crbot.binance.retry import RetryPolicy
 from crbot.broker.base import ConnectionInfo
 from crbot.broker.binance_audit import KeyAudit, audit_permissions
 from crbot.broker.binance_history import walk
-from crbot.broker.binance_retry import RetryPolicy
 from crbot.broker.binance_status import connection_info
 from crbot.broker.binance_transport import ClientFactory, Transport, endpoint_for, make_client
 from crbot.clock import Clock, SystemClock

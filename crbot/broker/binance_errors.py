@@ -12,6 +12,7 @@ means the order MAY exist, so it becomes ``OutcomeUnknown`` and is looked up, ne
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ from binance.exceptions import BinanceAPIException, BinanceRequestException
 from urllib3.exceptions import NewConnectionError
 
 from crbot.binance.errors import Kind, kind_of
-from crbot.clock import from_ms
+from crbot.binance.retry import limit_error
 from crbot.errors import (
     AuthError,
     ConnectivityError,
@@ -29,15 +30,9 @@ from crbot.errors import (
     FilterError,
     InsufficientBalance,
     InvalidInput,
-    IpBanned,
     OrderNotFound,
     OutcomeUnknown,
-    RateLimited,
 )
-
-# Seconds to stay away when Binance gives no Retry-After (a 418 ban lasts at least 2 minutes).
-DEFAULT_BAN_S = 120.0
-DEFAULT_COOLDOWN_S = 10.0
 
 _KEYS_PAGE = "Binance > API Management"
 
@@ -92,13 +87,8 @@ def translate(exc: BaseException, call: Call) -> CrbotError:
     raise TypeError(f"not a python-binance/requests failure: {type(exc).__name__}") from exc
 
 
-def retry_after(exc: BinanceAPIException) -> float | None:
-    """Retry-After (seconds) from the response headers, if Binance sent one."""
-    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-    try:
-        return max(0.0, float(headers["Retry-After"]))
-    except (KeyError, TypeError, ValueError):
-        return None
+def _headers(exc: BinanceAPIException) -> Mapping[str, str] | None:
+    return getattr(getattr(exc, "response", None), "headers", None)
 
 
 def _api_error(exc: BinanceAPIException, call: Call) -> CrbotError:
@@ -107,20 +97,11 @@ def _api_error(exc: BinanceAPIException, call: Call) -> CrbotError:
     msg = str(exc.message or "").strip() or f"HTTP {status}"
     said = f"{call.venue} rejected {call.what}: {msg} (code {code}, HTTP {status})"
     kind = kind_of(code)
-    if status == 418 or (code == -1003 and "banned" in msg.lower()):
-        wait = retry_after(exc) or _banned_for(msg, call.now) or DEFAULT_BAN_S
-        return IpBanned(
-            f"{call.venue} banned this IP for {wait:.0f} s for exceeding rate limits ({msg})",
-            retry_after=wait,
-            hint="no request is sent until the ban ends; afterwards refresh less often",
-        )
-    if status == 429 or kind is Kind.RATE:
-        wait = retry_after(exc) or DEFAULT_COOLDOWN_S
-        return RateLimited(
-            f"{call.venue} rate limit hit on {call.what}: {msg}",
-            retry_after=wait,
-            hint=f"wait {wait:.0f} s (requests are paused until then) and refresh less often",
-        )
+    limited = limit_error(
+        status=status, code=code, message=msg, headers=_headers(exc), venue=call.venue, what=call.what, now=call.now
+    )
+    if limited is not None:
+        return limited
     if code in _AUTH:  # -2015 and a bare 401 get the whitelist / permission hint below
         what, todo = _AUTH[code]
         return AuthError(f"{what}: {said}", code=code, hint=todo)
@@ -159,12 +140,6 @@ def _hint_2015(msg: str) -> str:
         f"check BINANCE_API_KEY / BINANCE_API_SECRET, add {where} to the key's IP whitelist and tick "
         f"'Enable Spot & Margin Trading' in {_KEYS_PAGE} > Edit restrictions"
     )
-
-
-def _banned_for(msg: str, now: datetime) -> float | None:
-    """'IP banned until 1700000000000.' -> seconds from now."""
-    until = re.search(r"until (\d{12,})", msg)
-    return max(0.0, (from_ms(int(until.group(1))) - now).total_seconds()) if until else None
 
 
 def _filter_error(msg: str, said: str) -> FilterError:

@@ -26,8 +26,8 @@ from binance.client import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 from requests import RequestException
 
+from crbot.binance.retry import RateState, RetryPolicy
 from crbot.broker.binance_errors import Call, translate
-from crbot.broker.binance_retry import RateState, RetryPolicy
 from crbot.clock import Clock
 from crbot.config import Settings
 from crbot.domain import Mode

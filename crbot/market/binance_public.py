@@ -1,9 +1,9 @@
 """Binance public market data (no API key): last prices and 1-minute klines over REST.
 
 One instance is shared by every Streamlit session, so it is thread-safe: the price cache has a lock,
-and each symbol has its own fetch lock so concurrent callers share one request. Any transport
-failure becomes ``ConnectivityError``; 429/418 become ``RateLimited``/``IpBanned`` and no further
-call is made until ``Retry-After`` has passed.
+and each symbol has its own fetch lock so concurrent callers share one request. Requests go through
+crbot.binance.public.PublicClient: its failures are crbot errors (429/418 -> ``RateLimited``/``IpBanned``,
+and no further call until ``Retry-After`` has passed); an unusable price is a ``ConnectivityError`` here.
 """
 
 from __future__ import annotations
@@ -16,17 +16,16 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
+from crbot.binance.public import DEFAULT_BASE_URL, PublicClient
 from crbot.clock import from_ms, to_ms
 from crbot.domain import Bar
-from crbot.errors import ConnectivityError, InvalidInput, IpBanned, RateLimited
+from crbot.errors import ConnectivityError, InvalidInput
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.binance.com"
 KLINE_LIMIT = 1000  # Binance's maximum per request
 MAX_BARS = 5000  # longer spans use a coarser interval, as the synthetic feed does
 INTERVALS = (("1m", 60), ("3m", 180), ("5m", 300), ("15m", 900), ("30m", 1800), ("1h", 3600), ("2h", 7200),
@@ -53,17 +52,17 @@ class BinancePublicFeed:
         *,
         cache_seconds: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        client: PublicClient | None = None,
     ) -> None:
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.label = f"Binance public market data ({urlsplit(self.base_url).netloc or self.base_url})"
-        self._timeout = timeout
-        self._session = session or requests.Session()
+        """``client`` shares one client (and so one ban) with other callers; else one is made here."""
+        self._client = client or PublicClient(base_url, timeout=timeout, session=session, monotonic=monotonic)
+        self.base_url = self._client.base_url
+        self.label = f"Binance public market data ({self._client.host})"
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[Decimal, float]] = {}  # symbol -> (price, monotonic fetch time)
         self._fetching: dict[str, threading.Lock] = {}
-        self._blocked_until = 0.0  # monotonic; set by 429/418
 
     # --- prices -----------------------------------------------------------------------------
 
@@ -164,57 +163,14 @@ class BinancePublicFeed:
     # --- transport --------------------------------------------------------------------------
 
     def _get(self, path: str, params: dict[str, Any]) -> Any:
-        url = f"{self.base_url}{path}"
-        with self._lock:
-            wait = self._blocked_until - self._monotonic()
-        if wait > 0:
-            raise RateLimited(
-                f"Binance asked us to back off; {wait:.0f} s left before the next market-data call",
-                retry_after=wait,
-                hint="prices resume by themselves when the wait is over",
-            )
         try:
-            response = self._session.get(url, params=params, timeout=self._timeout)
-        except requests.RequestException as exc:
-            raise ConnectivityError(
-                f"Binance public market data unreachable at {url} ({type(exc).__name__})", hint=OFFLINE_HINT
-            ) from exc
-        if response.status_code in (418, 429):
-            self._back_off(response)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code == 400 and isinstance(body, dict) and body.get("code") == -1121:
+            return self._client.get(path, params, hint=OFFLINE_HINT)
+        except InvalidInput as exc:  # -1121 and its kind: name the symbol asked for
             raise InvalidInput(
-                f"Binance does not know the symbol {params.get('symbol', '?')}",
-                code=-1121,
+                f"Binance does not know the symbol {params.get('symbol', params.get('symbols', '?'))} ({exc.message})",
+                code=exc.code,
                 hint="check the symbol (e.g. BTCUSDT) in CRBOT_SYMBOLS",
-            )
-        if response.status_code != 200:
-            detail = body.get("msg") if isinstance(body, dict) else ""
-            raise ConnectivityError(
-                f"Binance answered {path} with HTTP {response.status_code} {detail}".rstrip(), hint=OFFLINE_HINT
-            )
-        if body is None:
-            raise self._malformed(path, "not JSON")
-        return body
-
-    def _back_off(self, response: requests.Response) -> None:
-        try:
-            retry_after = float(response.headers.get("Retry-After", "60"))
-        except ValueError:
-            retry_after = 60.0
-        with self._lock:
-            self._blocked_until = max(self._blocked_until, self._monotonic() + retry_after)
-        banned = response.status_code == 418
-        logger.warning("Binance market data %s; no call for %.0f s", "IP ban" if banned else "rate limit", retry_after)
-        error = IpBanned if banned else RateLimited
-        raise error(
-            f"Binance {'banned this IP' if banned else 'rate-limited market data'} (HTTP {response.status_code})",
-            retry_after=retry_after,
-            hint=f"no market-data call for {retry_after:.0f} s; prices resume by themselves",
-        )
+            ) from exc
 
     def _malformed(self, path: str, what: str) -> ConnectivityError:
         return ConnectivityError(f"Binance sent an unusable answer on {path}: {what}", hint=OFFLINE_HINT)

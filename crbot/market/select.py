@@ -4,6 +4,7 @@
 label then says Binance was unreachable, so the trader always knows where prices come from.
 Public market data always comes from production Binance (testnet prices are not realistic);
 ``base_url`` overrides that for tests. Proxies are honoured through the usual HTTPS_PROXY variables.
+The probe and the feed use one crbot.binance.public.PublicClient (pass ``client`` to share it further).
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-import requests
-
+from crbot.binance.public import PublicClient
 from crbot.config import Settings
-from crbot.errors import ConfigError
+from crbot.errors import ConfigError, CrbotError
 from crbot.exchange.bundled import load_bundled_rules
-from crbot.market.binance_public import DEFAULT_BASE_URL, BinancePublicFeed
+from crbot.market.binance_public import BinancePublicFeed
 from crbot.market.feed import PriceFeed
 from crbot.market.synthetic import SyntheticFeed
 
@@ -25,21 +25,30 @@ logger = logging.getLogger(__name__)
 PROBE_TIMEOUT = 1.5
 
 
-def make_feed(settings: Settings, *, base_url: str | None = None, probe_timeout: float = PROBE_TIMEOUT) -> PriceFeed:
-    """The feed ``settings.price_feed`` asks for: "synthetic", "binance" or "auto" (probe, then fall back)."""
-    base = (base_url or DEFAULT_BASE_URL).rstrip("/")
+def make_feed(
+    settings: Settings,
+    *,
+    base_url: str | None = None,
+    probe_timeout: float = PROBE_TIMEOUT,
+    client: PublicClient | None = None,
+) -> PriceFeed:
+    """The feed ``settings.price_feed`` asks for: "synthetic", "binance" or "auto" (probe, then fall back).
+    ``client`` (else one for ``base_url``) is the feed's, so the rules loader can share it."""
     choice = settings.price_feed
     if choice == "synthetic":
         return synthetic_feed(settings.synthetic_seed)
-    if choice == "binance":
-        return BinancePublicFeed(base)
-    if choice != "auto":
+    if choice not in ("auto", "binance"):
         raise ConfigError(f"CRBOT_PRICE_FEED={choice!r} is not valid", hint="use auto, binance or synthetic")
-    if binance_reachable(base, timeout=probe_timeout):
-        logger.info("price feed: Binance public market data at %s", base)
-        return BinancePublicFeed(base)
+    client = client or PublicClient(base_url or "")
+    if choice == "binance":
+        return BinancePublicFeed(client=client)
+    if binance_reachable(client, timeout=probe_timeout):
+        logger.info("price feed: Binance public market data at %s", client.base_url)
+        return BinancePublicFeed(client=client)
     seed = settings.synthetic_seed
-    logger.warning("price feed: Binance public data unreachable at %s; using synthetic prices (seed %d)", base, seed)
+    logger.warning(
+        "price feed: Binance public data unreachable at %s; using synthetic prices (seed %d)", client.base_url, seed
+    )
     return synthetic_feed(seed, label=f"synthetic (seed {seed}) — Binance public data unreachable")
 
 
@@ -49,11 +58,13 @@ def synthetic_feed(seed: int, *, label: str | None = None) -> SyntheticFeed:
     return SyntheticFeed(seed, label=label, ticks=ticks)
 
 
-def binance_reachable(base_url: str, *, timeout: float = PROBE_TIMEOUT) -> bool:
-    """True if ``GET {base_url}/api/v3/ping`` answers 200 within ``timeout``; never raises."""
+def binance_reachable(target: str | PublicClient, *, timeout: float = PROBE_TIMEOUT) -> bool:
+    """True if ``GET /api/v3/ping`` answers 200 within ``timeout``; never raises (a 429/418 is remembered
+    by the client, so the feed built on it will not call before the ban ends either)."""
+    client = target if isinstance(target, PublicClient) else PublicClient(target)
     try:
-        response = requests.get(f"{base_url.rstrip('/')}/api/v3/ping", timeout=timeout)
-    except requests.RequestException as exc:
-        logger.info("Binance ping to %s failed: %s", base_url, type(exc).__name__)
+        client.get("/api/v3/ping", timeout=timeout)
+    except CrbotError as exc:
+        logger.info("Binance ping to %s failed: %s", client.base_url, exc)
         return False
-    return response.status_code == 200
+    return True

@@ -9,7 +9,8 @@ import pytest
 import requests
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
-from crbot.broker.binance_errors import DEFAULT_BAN_S, Call, translate
+from crbot.binance.retry import DEFAULT_BAN_S
+from crbot.broker.binance_errors import Call, translate
 from crbot.clock import to_ms
 from crbot.errors import (
     AuthError,

@@ -18,8 +18,8 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+from crbot.binance.retry import RetryPolicy
 from crbot.broker.binance import BinanceBroker
-from crbot.broker.binance_retry import RetryPolicy
 from crbot.broker.binance_transport import make_client
 from crbot.clock import ManualClock
 from crbot.config import Settings

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
+from crbot.binance.retry import RetryPolicy
 from crbot.broker.binance import BinanceBroker
-from crbot.broker.binance_retry import RetryPolicy
 from crbot.clock import ManualClock
 from crbot.config import Settings
 from crbot.domain import Commissions, OrderListSpec, OrderSpec, OrderStatus, OrderType, Side

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from crbot.binance.retry import RetryPolicy
 from crbot.broker.binance import BinanceBroker
-from crbot.broker.binance_retry import RetryPolicy
 from crbot.clock import Clock, ManualClock
 from crbot.config import Settings
 from crbot.domain import Commissions

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from crbot.broker.binance_retry import RateState, RetryPolicy, is_transient
+from crbot.binance.retry import RateState, RetryPolicy, is_transient
 from crbot.clock import ManualClock
 from crbot.errors import (
     AuthError,

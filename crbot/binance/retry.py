@@ -1,4 +1,6 @@
-"""When to retry a Binance call, and the request-weight / 429 / 418 state every thread shares.
+"""Binance's rate-limit policy, one for every caller (the connector and the public-data client):
+what a 429 / 418 answer means (``limit_error``), the request-weight / cool-down / ban state every thread
+shares (``RateState``: no request leaves before a ban ends), and when to retry (``RetryPolicy``).
 
 Retries are for transient failures of idempotent calls (queries, cancels) only: an order
 placement is never retried here (its unknown outcome is resolved by a lookup in the broker).
@@ -8,18 +10,61 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from crbot.clock import Clock
+from crbot.binance.errors import Kind, kind_of
+from crbot.clock import Clock, from_ms
 from crbot.errors import ConnectivityError, CrbotError, IpBanned, OutcomeUnknown, RateLimited
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_WEIGHT_LIMIT = 6000  # REQUEST_WEIGHT per minute, until exchangeInfo says otherwise
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
+# Seconds to stay away when Binance gives no Retry-After (a 418 ban lasts at least 2 minutes).
+DEFAULT_BAN_S = 120.0
+DEFAULT_COOLDOWN_S = 10.0
+
+
+def limit_error(
+    *, status: int, code: int, message: str, headers: Mapping[str, str] | None, venue: str, what: str, now: datetime
+) -> RateLimited | None:
+    """The error for a 418 ban or a 429 / rate-limit code (-1003, -1015), None for any other answer.
+
+    The wait is Retry-After when sent, else the ban's end named in the message, else the defaults above.
+    """
+    if status == 418 or (code == -1003 and "banned" in message.lower()):
+        wait = retry_after(headers) or _banned_for(message, now) or DEFAULT_BAN_S
+        return IpBanned(
+            f"{venue} banned this IP for {wait:.0f} s for exceeding rate limits ({message})",
+            retry_after=wait,
+            hint="no request is sent until the ban ends; afterwards refresh less often",
+        )
+    if status == 429 or kind_of(code) is Kind.RATE:
+        wait = retry_after(headers) or DEFAULT_COOLDOWN_S
+        return RateLimited(
+            f"{venue} rate limit hit on {what}: {message}",
+            retry_after=wait,
+            hint=f"wait {wait:.0f} s (requests are paused until then) and refresh less often",
+        )
+    return None
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Retry-After (seconds) from the response headers, if Binance sent one."""
+    try:
+        return max(0.0, float((headers or {})["Retry-After"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _banned_for(message: str, now: datetime) -> float | None:
+    """'IP banned until 1700000000000.' -> seconds from now."""
+    until = re.search(r"until (\d{12,})", message)
+    return max(0.0, (from_ms(int(until.group(1))) - now).total_seconds()) if until else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
