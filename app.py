@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import balance, connection, performance, positions, risk, ticket
-from ui import sidebar
+from ui import sidebar, topbar
 from ui.runtime import get_runtime
 
 st.set_page_config(page_title="CRBOT control room", page_icon=":material/monitoring:", layout="wide")
@@ -24,5 +24,7 @@ page = st.navigation(
         st.Page(connection.render, title="Connection", icon=":material/lan:", url_path="connection"),
     ]
 )
-sidebar.render(get_runtime())
+runtime = get_runtime()
+sidebar.render(runtime)
+topbar.render(runtime)  # the same frame at the top of the page on a phone, where the sidebar is collapsed
 page.run()

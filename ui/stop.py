@@ -38,11 +38,11 @@ def button() -> None:
         icon=":material/dangerous:",
         width="stretch",
         help="Halt all trading, then cancel every open order on every symbol (asks for confirmation).",
-        on_click=_open,
+        on_click=open_dialog,
     )
 
 
-def _open() -> None:
+def open_dialog() -> None:
     st.session_state[OPEN] = True
 
 

@@ -86,3 +86,30 @@ def test_page_file_run_directly_lands_on_the_frame(page: Page, dashboard: str) -
     page.goto(f"{dashboard}/ticket")
     wait_idle(page)
     expect(page.locator(".st-key-stop button").first).to_be_visible()
+
+
+def test_on_a_phone_the_mode_the_state_and_stop_are_on_screen(browser, dashboard: str) -> None:
+    """390 px wide: the sidebar starts collapsed, so the frame is drawn again at the top of the page."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        phone = context.new_page()
+        phone.goto(dashboard)
+        wait_idle(phone)
+        bar = phone.locator(".st-key-topbar")
+        expect(bar).to_be_visible()
+        expect(bar).to_contain_text("PAPER")
+        expect(bar).to_contain_text("Trading:")
+        stop = phone.locator(".st-key-topbar_stop button:visible").first
+        expect(stop).to_be_in_viewport()
+        stop.click()
+        wait_idle(phone)
+        expect(phone.get_by_role("dialog")).to_contain_text("STOP latches HALTED")
+    finally:
+        context.close()
+
+
+def test_on_a_desktop_the_top_bar_is_hidden(page: Page, dashboard: str) -> None:
+    page.goto(dashboard)
+    wait_idle(page)
+    expect(page.locator(".st-key-topbar")).to_be_hidden()  # the sidebar shows the frame there
+    expect(page.locator(".st-key-stop button").first).to_be_visible()

@@ -1,0 +1,51 @@
+"""The frame on a narrow screen: a phone shows the sidebar collapsed, so the mode, the trading state, any
+unprotected position and STOP are drawn again at the top of every page. On wider screens CSS hides this bar:
+the sidebar shows all of it there. Both STOP buttons open the same confirmation dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from crbot.domain import TradingState
+from crbot.runtime import Runtime
+from ui import stop
+from ui.fmt import MODE_COLOURS, STATE_COLOURS
+
+logger = logging.getLogger(__name__)
+
+NARROW_PX = 768  # below this Streamlit starts with the sidebar collapsed
+CSS = f"""<style>
+@media (min-width: {NARROW_PX}px) {{ .st-key-topbar {{ display: none; }} }}
+.st-key-topbar_stop button {{min-height: 3rem; font-size: 1.25rem; font-weight: 800; letter-spacing: .12em;
+  background: #c62828; border-color: #c62828; color: #fff;}}
+</style>"""
+
+
+def render(rt: Runtime) -> None:
+    st.html(CSS)
+    with st.container(key="topbar"):
+        mode = rt.service.mode
+        try:
+            record = rt.service.trading_state()
+            state = f"Trading: **:{STATE_COLOURS[record.state]}[{record.state.value}]**"
+            naked = rt.service.unprotected_positions()
+        except Exception as err:  # never let a read take STOP off the screen
+            logger.warning("top bar: %s", err)
+            record, state, naked = None, "Trading state **unknown** — treat trading as unsafe", []
+        st.markdown(f":{MODE_COLOURS[mode]}-background[&nbsp;**{mode.value.upper()}**&nbsp;] &nbsp; {state}")
+        st.button(
+            "STOP",
+            key="topbar_stop",
+            type="primary",
+            icon=":material/dangerous:",
+            width="stretch",
+            help="Halt all trading, then cancel every open order on every symbol (asks for confirmation).",
+            on_click=stop.open_dialog,
+        )
+        if record is not None and record.state is not TradingState.ACTIVE:
+            st.caption(f"{record.state.value} {record.describe()} — resume from the menu (top left)")
+        for position in naked:
+            st.error(f"**UNPROTECTED:** {position}. Place a stop-loss or flatten.", icon=":material/gpp_maybe:")
