@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crbot.binance.params import CLIENT_ID
+from crbot.binance.fields import CLIENT_ID
 from crbot.cli import main
 from crbot.clock import SystemClock
 from crbot.exchange.public import load_rules

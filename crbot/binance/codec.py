@@ -14,9 +14,9 @@ reads every answer with ``*_from_json``, so a shape the server writes is a shape
   A response missing what it must carry, or an order type CRBOT does not model, is ``InvalidInput``
   naming the field, never a KeyError.
 
-The parts: fields.py (formatting, typed reads), params.py (requests), orders.py (single orders),
-lists.py (OCO / OTO / OTOCO and mixed answers), account.py (trades, account, exchangeInfo rate
-limits).
+The parts: fields.py (formatting, typed reads), params.py (order parameters both ways, read through
+query.py on the server side), orders.py (single orders), lists.py (OCO / OTO / OTOCO and mixed answers),
+account.py (trades, account, exchangeInfo rate limits).
 """
 
 from __future__ import annotations

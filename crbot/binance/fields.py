@@ -8,6 +8,7 @@ places (``dec``), while a request parameter is the plain ``format(d, "f")`` text
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 PLACES = 8
 Json = dict[str, Any]
+# A client order id as CRBOT sends it and the local exchange accepts it. Stricter than Binance (which also
+# allows '.', ':' and '/'): CRBOT's own ids never need them.
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
 
 def dec(value: Decimal | None, places: int = PLACES) -> str:

@@ -7,10 +7,10 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 
 from crbot.binance.codec import account_json, fill_json, order_list_json, order_query_json
+from crbot.binance.query import Params
 from crbot.clock import from_ms
 from crbot.domain import OrderListView
 from crbot.errors import ExchangeRejected, OrderNotFound
-from crbot.localexchange.params import Params
 from crbot.localexchange.venue import Reply, Venue
 
 _DAY = timedelta(hours=24)

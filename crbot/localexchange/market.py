@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from crbot.binance.codec import dec
+from crbot.binance.query import Params
 from crbot.clock import from_ms, to_ms
 from crbot.domain import Bar
 from crbot.errors import CrbotError, ExchangeRejected
-from crbot.localexchange.params import Params
 from crbot.localexchange.venue import Reply, Venue
 
 AVG_PRICE_MINUTES = 5

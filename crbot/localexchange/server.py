@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crbot.binance.errors import error_reply
+from crbot.binance.query import Params, missing
 from crbot.clock import Clock, to_ms
 from crbot.domain import Commissions
 from crbot.errors import ConfigError
@@ -48,7 +49,6 @@ from crbot.localexchange.auth import (
 )
 from crbot.localexchange.faults import Fault, FaultKind, Faults
 from crbot.localexchange.limits import RateLimits, RateMeter, Verdict
-from crbot.localexchange.params import Params, missing
 from crbot.localexchange.routes import ROUTES
 from crbot.localexchange.venue import Engine, Reply, Route, Security, Venue
 from crbot.market.feed import PriceFeed

@@ -3,22 +3,18 @@ route description. Errors become Binance replies in crbot.binance.errors.error_r
 
 from __future__ import annotations
 
-import secrets
-import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from crbot.binance.query import Params
 from crbot.clock import Clock
 from crbot.domain import Balance, Commissions, Fill, OrderListSpec, OrderListView, OrderSpec, OrderView
 from crbot.exchange.rules import SymbolRules
 from crbot.localexchange.limits import RateLimits
-from crbot.localexchange.params import Params
 from crbot.market.feed import PriceFeed
-
-_ALNUM = string.ascii_letters + string.digits
 
 
 class Engine(Protocol):
@@ -105,8 +101,3 @@ class Route:
 
     def weight_of(self, params: Params) -> int:
         return self.weight(params) if callable(self.weight) else self.weight
-
-
-def new_client_id() -> str:
-    """An id like the ones Binance generates when the client sends none."""
-    return "".join(secrets.choice(_ALNUM) for _ in range(22))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 
-from crbot.binance.params import CLIENT_ID
+from crbot.binance.fields import CLIENT_ID
 from crbot.domain import ListKind, OrderListSpec, OrderSpec, OrderType, Side
 from crbot.errors import ExchangeRejected, InvalidInput, fmt
 from crbot.exchange import filters
@@ -62,7 +62,7 @@ def check_shape(spec: OrderSpec, symbol: str) -> None:
 
 
 def check_client_id(value: str, name: str) -> None:
-    """Binance's rule, the one the live broker applies (crbot.binance.params.CLIENT_ID): -1100 otherwise."""
+    """Binance's rule, the one the live broker applies (crbot.binance.fields.CLIENT_ID): -1100 otherwise."""
     if not CLIENT_ID.fullmatch(value):  # fullmatch: the pattern's '$' would let a trailing newline through
         raise InvalidInput(
             f"Illegal characters found in parameter '{name}'; legal range is '{CLIENT_ID.pattern}'.",

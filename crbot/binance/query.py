@@ -1,4 +1,5 @@
-"""Request parameters of the local exchange, validated the way Binance answers bad input.
+"""An incoming request's parameters, read the way Binance reads them (the local exchange serves with it;
+the orders in them are read by crbot.binance.params, beside the outgoing side).
 
 Query string and form body are merged (the query string wins, rest-api.md "General Information on
 Endpoints"); a parameter repeated within one of them is -1101. Typed getters raise
@@ -15,7 +16,7 @@ from collections.abc import Collection
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
-from crbot.binance.params import CLIENT_ID
+from crbot.binance.fields import CLIENT_ID
 from crbot.errors import ExchangeRejected
 
 _DECIMAL = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
