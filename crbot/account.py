@@ -26,6 +26,9 @@ from crbot.portfolio import BalanceRow, equity, positions, symbol_for, value_bal
 logger = logging.getLogger(__name__)
 
 SNAPSHOT_MAX_AGE = timedelta(seconds=30)  # account (20) + tickers (4) twice a minute: 48 of 6,000 weight
+# The order path accepts a snapshot this young even right after an action: a bot placing orders in a loop must
+# not spend the request weight STOP needs (24 per snapshot: at most ~290 a minute however fast it trades).
+ORDER_PATH_MAX_AGE = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,13 +57,18 @@ class Account:
         self.watched = watched
         self._lock = threading.Lock()
         self._snapshot: AccountSnapshot | None = None
+        self._stale = False
 
-    def snapshot(self, max_age: timedelta = SNAPSHOT_MAX_AGE) -> AccountSnapshot:
-        """The current snapshot, taken anew when older than ``max_age`` (or invalidated by an action)."""
+    def snapshot(self, max_age: timedelta = SNAPSHOT_MAX_AGE, *, for_order: bool = False) -> AccountSnapshot:
+        """The current snapshot, taken anew when older than ``max_age`` or after an action (pages show what an
+        action did at once). ``for_order``: the order path keeps one younger than ORDER_PATH_MAX_AGE even after
+        an action (the exchange refuses what the balance cannot cover; the risk limits see it 5 s later)."""
         with self._lock:
-            current = self._snapshot
-        if current is not None and current.age(self.clock.now()) < max_age:
-            return current
+            current, stale = self._snapshot, self._stale
+        if current is not None:
+            age = current.age(self.clock.now())
+            if (for_order and age < ORDER_PATH_MAX_AGE) or (not stale and age < max_age):
+                return current
         return self.refresh()
 
     def refresh(self) -> AccountSnapshot:
@@ -74,7 +82,7 @@ class Account:
             taken_at=self.clock.now(), balances=tuple(value_balances(raw, prices)), prices=prices
         )
         with self._lock:
-            self._snapshot = snapshot
+            self._snapshot, self._stale = snapshot, False
         return snapshot
 
     def prices(self, symbols: set[str]) -> dict[str, Decimal]:
@@ -88,9 +96,9 @@ class Account:
             return {}
 
     def invalidate(self) -> None:
-        """An action changed the account: the next read takes a new snapshot."""
+        """An action changed the account: the next page read takes a new snapshot."""
         with self._lock:
-            self._snapshot = None
+            self._stale = True
 
     def positions(self) -> list[Position]:
         snap = self.snapshot()

@@ -217,7 +217,8 @@ class TradingService:
         last = self.broker.last_price(rules.symbol)
         norm = self._normalise(req, cid, last=last, avg=self.broker.avg_price(rules.symbol), open_orders=here)
         open_orders = [*here, *facts.open_elsewhere]
-        ctx, limits = self._risk_context(norm, last, open_orders, self.balances(), record=True, facts=facts)
+        rows = list(self.account.snapshot(for_order=True).balances)
+        ctx, limits = self._risk_context(norm, last, open_orders, rows, record=True, facts=facts)
         denial = check(order_intent(norm, ctx), limits, ctx)
         if denial is not None:
             self.journal.audit(actor=actor, action="order_denied", detail=denial.detail, reason=denial.code)

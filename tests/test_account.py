@@ -67,3 +67,18 @@ def test_an_idle_refresh_polls_nothing_once_discovery_has_run(service):
     for _ in range(5):
         service.refresh()
     assert counting.calls["open_orders"] == 0 and counting.calls["balances"] == 0, counting.calls
+
+
+def test_an_order_loop_does_not_retake_the_snapshot_for_every_order(service, clock):
+    service.snapshot()
+    counting = Counting(service.broker)
+    service.broker = counting
+    req = OrderRequest(symbol="BTCUSDT", side=Side.BUY, quantity=D("0.001"), price=D("49500"))
+    for _ in range(5):
+        service.place(req, actor="bot")
+    assert counting.calls["balances"] == 0  # a bot's loop leaves STOP its request weight
+    clock.advance(6)
+    service.place(req, actor="bot")
+    assert counting.calls["balances"] == 1  # older than 5 s after an action: retaken once
+    service.balances()
+    assert counting.calls["balances"] == 2  # a page right after an action sees what it did
