@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
         q = osub.add_parser(name)
         q.add_argument("--symbol", required=True, type=_symbol)
         q.add_argument("--id", required=True, type=_client_id, help="client order id")
+    sub.add_parser("api", help="the HTTP API: serve, token create/list/revoke").add_argument(
+        "api_args", nargs=argparse.REMAINDER
+    )
     sim = sub.add_parser("sim", help="the local Binance-compatible exchange")
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     return p
@@ -254,6 +257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from crbot.localexchange.cli import main as serve_main
 
         return serve_main(args_in[2:])
+    if args_in[:1] == ["api"]:  # the HTTP API and its tokens: crbot/api/cli.py
+        from crbot.api.cli import main as api_main
+
+        return api_main(args_in[1:], as_json=as_json)
     if args_in[:1] == ["sim"]:  # `serve` is the only sim command
         what = f"unknown sim command {args_in[1]!r}" if len(args_in) > 1 else "sim needs a command"
         print(f"error: {what}: use `python -m crbot sim serve`", file=sys.stderr)
