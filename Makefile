@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format clean
+.PHONY: run api test bench lint format clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(STAMP): requirements.txt
 
 run: $(STAMP)  ## serve the dashboard on http://127.0.0.1:8501 (paper mode by default)
 	$(BIN)/streamlit run app.py
+
+api: $(STAMP)  ## serve the HTTP API on http://127.0.0.1:8002/api/broker (create a token first: see README)
+	$(BIN)/python -m crbot api serve
 
 test: $(STAMP)  ## lint, then the whole suite (unit, AppTest, local exchange, browser)
 	$(BIN)/ruff check .
