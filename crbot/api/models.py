@@ -29,7 +29,7 @@ def _plain_decimal(value: Any) -> Decimal:
 
 Amount = Annotated[Decimal, BeforeValidator(_plain_decimal), Field(json_schema_extra={"type": "string"})]
 Symbol = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,20}$", examples=["BTCUSDT"])]
-ClientOrderId = Annotated[str, Field(pattern=CLIENT_ID.pattern.strip("^$"), examples=["my-bot-0001"])]
+ClientOrderId = Annotated[str, Field(pattern=CLIENT_ID.pattern, examples=["my-bot-0001"])]
 
 
 class _Body(BaseModel):

@@ -71,7 +71,7 @@ def build_router(rt: Runtime, guard: Guard, ready: Callable[[bool], None]) -> AP
 
     @router.get("/ping", summary="Test the connection to the broker")
     def ping(_: Token = read) -> JSONResponse:
-        return reply({"ok": True, "broker": rt.broker.name, "latency_ms": round(rt.broker.ping(), 3)})
+        return reply({"ok": True, "broker": svc.broker.name, "latency_ms": round(svc.broker.ping(), 3)})
 
     @router.get("/balance", summary="Balances free / locked and equity in USDT")
     def balance(_: Token = read) -> JSONResponse:
@@ -86,7 +86,7 @@ def build_router(rt: Runtime, guard: Guard, ready: Callable[[bool], None]) -> AP
     @router.get("/account/info", summary="Account: balances, commissions, permissions")
     def account_info(_: Token = read) -> JSONResponse:
         ready(False)
-        return reply(rt.broker.account())
+        return reply(svc.broker.account())
 
     @router.get("/orders", summary="Orders from the journal: open, or the most recent")
     def orders(
@@ -112,7 +112,7 @@ def build_router(rt: Runtime, guard: Guard, ready: Callable[[bool], None]) -> AP
                 f"order {client_order_id!r} is not in CRBOT's journal",
                 hint="check the id, or add ?symbol=BTCUSDT to ask the exchange for an order placed elsewhere",
             )
-        return reply(rt.broker.get_order(symbol.strip().upper(), client_order_id))
+        return reply(svc.broker.get_order(symbol.strip().upper(), client_order_id))
 
     @router.post("/order/create", status_code=201, summary="Place an order (201 sent, 200 already sent)")
     def order_create(body: OrderCreate, request: Request, token: Token = trade) -> JSONResponse:
@@ -167,8 +167,8 @@ def build_router(rt: Runtime, guard: Guard, ready: Callable[[bool], None]) -> AP
         return reply(
             {
                 "mode": rt.settings.mode,
-                "broker": rt.broker.name,
-                "price_source": rt.broker.price_source(),
+                "broker": svc.broker.name,
+                "price_source": svc.broker.price_source(),
                 "trading_state": state.state,
                 "since": state.since,
                 "by": state.actor,
