@@ -26,6 +26,10 @@ Orders (key: client_order_id)
     orders_frame() -> DataFrame     client_order_id, symbol, side, type, status, quantity, price, stop_price,
         executed_qty, cumulative_quote, order_id (Int64, <NA> before the ack), list_client_id, source, mode,
         actor, expected_price, latency_ms (float64, NaN if unknown), reason, created_at, updated_at (UTC)
+Exits of a MARKET entry (exits.py)
+    record_intent(..., planned=exits, planned_list_id=...) journals them as PLANNED with parent_client_id;
+    activate_planned(parent, qty) -> INTENT once the entry filled; drop_planned(parent, reason) -> CANCELED;
+    exits_of(parent), entries_with_planned_exits(), entries_with_failed_exits(); own_fills() (CRBOT's own orders)
 Fills
     record_fills(fills) -> int      new rows only; unique (symbol, trade_id); linked to our order through
         (symbol, order_id) -> client_order_id, also when the ack arrives after the fill

@@ -10,6 +10,7 @@ from crbot.clock import Clock
 from crbot.journal.control import ControlJournal, read_limits, read_state
 from crbot.journal.database import Database
 from crbot.journal.equity import EquityJournal, read_day_start
+from crbot.journal.exits import ExitJournal
 from crbot.journal.fill_frames import FillFrameCache
 from crbot.journal.fills import FillJournal
 from crbot.journal.orders import OrderJournal, count_orders_since, open_orders_except
@@ -18,10 +19,10 @@ from crbot.journal.records import PretradeFacts
 logger = logging.getLogger(__name__)
 
 
-class Journal(OrderJournal, FillJournal, ControlJournal, EquityJournal):
+class Journal(OrderJournal, ExitJournal, FillJournal, ControlJournal, EquityJournal):
     """CRBOT's own record of orders, fills, trading state, audit events, risk limits and equity.
 
-    Each concept lives in its own mixin (orders.py, fills.py, control.py, equity.py); they share the
+    Each concept lives in its own mixin (orders.py, exits.py, fills.py, control.py, equity.py); they share the
     Database (engine + sessions) and the injected clock. The schema is created on open.
     """
 

@@ -13,13 +13,13 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
-from crbot.domain import ZERO, Fill, OrderSpec, OrderStatus, OrderType, OrderView, Side, TradingState
+from crbot.domain import ZERO, OrderSpec, OrderStatus, OrderType, OrderView, Side, TradingState
 from crbot.errors import Denied, InvalidInput
 from crbot.journal.control import read_state
 from crbot.journal.database import Database
@@ -35,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 _CHUNK = 500  # stay far below SQLite's bound-parameter limit
 _PENDING = [s.value for s in PENDING_STATUSES]
-IMPORTED_SOURCES = ("exchange", "ack")  # rows CRBOT learnt of from the exchange, not orders it placed
-_GAVE_UP = (OrderStatus.REJECTED.value, OrderStatus.CANCELED.value, OrderStatus.EXPIRED.value)
 _OPEN_OR_PENDING = [s.value for s in OrderStatus if s.is_open or s in PENDING_STATUSES]
 
 ORDER_COLUMNS = (
@@ -109,77 +107,22 @@ class OrderJournal:
                     f"client order id already journaled: {', '.join(sorted(taken))}",
                     hint="look the order up (it may have been sent) or use a fresh client order id",
                 )
-            rows = [_intent_row(s, list_client_id, OrderStatus.INTENT, None) for s in specs]
-            rows += [_intent_row(s, planned_list_id, OrderStatus.PLANNED, parent) for s in planned]
-            for row in rows:
-                row.source, row.mode, row.actor, row.created_at, row.updated_at = source, mode, actor, now, now
-                row.expected_price = expected_price if row.status == OrderStatus.INTENT.value else None
+            unsent = dict(order_id=None, executed_qty=ZERO, cumulative_quote=ZERO, latency_ms=None, reason="",
+                          source=source, mode=mode, actor=actor, created_at=now, updated_at=now)  # fmt: skip
+            rows = [
+                _new_row(s, **unsent, status=OrderStatus.INTENT.value, list_client_id=list_client_id,
+                         parent_client_id=None, expected_price=expected_price)
+                for s in specs
+            ] + [
+                _new_row(s, **unsent, status=OrderStatus.PLANNED.value, list_client_id=planned_list_id,
+                         parent_client_id=parent, expected_price=None)
+                for s in planned
+            ]  # fmt: skip
             session.add_all(rows)
         for row in rows:
             logger.info(
                 "order %s %s %s %s journaled as %s", row.client_order_id, row.symbol, row.side, row.type, row.status
             )
-
-    def activate_planned(self, parent_client_id: str, quantity: Decimal) -> list[JournalOrder]:
-        """The entry filled: its PLANNED exits become INTENT, sized to what was really bought."""
-        with self._db.write() as session:
-            query = select(OrderRow).where(
-                OrderRow.parent_client_id == parent_client_id, OrderRow.status == OrderStatus.PLANNED.value
-            )
-            rows = list(session.scalars(query.order_by(OrderRow.client_order_id)))
-            for row in rows:
-                row.status, row.quantity, row.updated_at = OrderStatus.INTENT.value, quantity, self._clock.now()
-            return [_to_order(row) for row in rows]
-
-    def exits_of(self, parent_client_id: str) -> list[JournalOrder]:
-        """The exits journaled with this entry (any status), by client order id."""
-        query = select(OrderRow).where(OrderRow.parent_client_id == parent_client_id)
-        with self._db.read() as session:
-            return [_to_order(row) for row in session.scalars(query.order_by(OrderRow.client_order_id))]
-
-    def entries_with_planned_exits(self) -> list[JournalOrder]:
-        """Entries that still have PLANNED exits (sent once the entry fills; cancelled if it never does)."""
-        parents = select(OrderRow.parent_client_id).where(OrderRow.status == OrderStatus.PLANNED.value)
-        query = select(OrderRow).where(OrderRow.client_order_id.in_(parents)).order_by(OrderRow.created_at)
-        with self._db.read() as session:
-            return [_to_order(row) for row in session.scalars(query)]
-
-    def own_fills(self) -> list[Fill]:
-        """Fills of orders CRBOT itself placed (not imported from the exchange), oldest first: CRBOT's positions."""
-        query = (
-            select(FillRow)
-            .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
-            .where(OrderRow.source.not_in(IMPORTED_SOURCES))
-            .order_by(FillRow.time, FillRow.trade_id)
-        )
-        with self._db.read() as session:
-            return [Fill.from_record(row) for row in session.scalars(query)]
-
-    def entries_with_failed_exits(self) -> list[tuple[JournalOrder, list[JournalOrder]]]:
-        """Filled entries whose exits were refused: none working, filled or still to be sent, one REJECTED."""
-        rejected = select(OrderRow.parent_client_id).where(
-            OrderRow.parent_client_id.is_not(None), OrderRow.status == OrderStatus.REJECTED.value
-        )
-        found = []
-        with self._db.read() as session:
-            entries = session.scalars(select(OrderRow).where(OrderRow.client_order_id.in_(rejected)))
-            for entry in entries:
-                exits = list(
-                    session.scalars(select(OrderRow).where(OrderRow.parent_client_id == entry.client_order_id))
-                )
-                if entry.executed_qty > 0 and all(row.status in _GAVE_UP for row in exits):
-                    found.append((_to_order(entry), [_to_order(row) for row in exits]))
-        return found
-
-    def drop_planned(self, parent_client_id: str, *, reason: str) -> None:
-        """PLANNED exits that will never be sent (the entry did not fill, or the position is gone)."""
-        with self._db.write() as session:
-            session.execute(
-                update(OrderRow)
-                .where(OrderRow.parent_client_id == parent_client_id, OrderRow.status == OrderStatus.PLANNED.value)
-                .values(status=OrderStatus.CANCELED.value, reason=reason, updated_at=self._clock.now())
-            )
-        logger.info("planned exits of %s dropped: %s", parent_client_id, reason)
 
     def record_ack(self, view: OrderView, *, latency_ms: float | None = None) -> TradingState:
         """Store the exchange's acknowledgement (status, order id, executed amounts, round trip).
@@ -242,13 +185,13 @@ class OrderJournal:
     def get_orders(self, client_order_ids: Sequence[str]) -> list[JournalOrder]:
         """These orders (the ones journaled), in the order asked, in one query."""
         with self._db.read() as session:
-            found = {row.client_order_id: _to_order(row) for row in _rows(session, client_order_ids)}
+            found = {row.client_order_id: to_order(row) for row in _rows(session, client_order_ids)}
         return [found[cid] for cid in client_order_ids if cid in found]
 
     def get_order(self, client_order_id: str) -> JournalOrder | None:
         with self._db.read() as session:
             row = session.get(OrderRow, client_order_id)
-            return None if row is None else _to_order(row)
+            return None if row is None else to_order(row)
 
     def orders(
         self,
@@ -266,13 +209,13 @@ class OrderJournal:
         if limit is not None:
             query = query.limit(limit)
         with self._db.read() as session:
-            return [_to_order(row) for row in session.scalars(query)]
+            return [to_order(row) for row in session.scalars(query)]
 
     def pending_outcomes(self) -> list[JournalOrder]:
         """Orders whose exchange outcome is not known (INTENT or UNKNOWN), oldest first."""
         query = select(OrderRow).where(OrderRow.status.in_(_PENDING)).order_by(OrderRow.created_at)
         with self._db.read() as session:
-            return [_to_order(row) for row in session.scalars(query)]
+            return [to_order(row) for row in session.scalars(query)]
 
     def has_client_order_id(self, client_order_id: str) -> bool:
         with self._db.read() as session:
@@ -354,35 +297,24 @@ def _merge(row: OrderRow, view: OrderView) -> bool:
     return before != after  # by value: Decimal("1.0") == Decimal("1.00") is no change
 
 
-def _intent_row(spec: OrderSpec, list_client_id: str | None, status: OrderStatus, parent: str | None) -> OrderRow:
+def _new_row(order: OrderSpec | OrderView, **fields: Any) -> OrderRow:
+    """A new row for an order we are about to send (a spec) or learn of (an exchange view)."""
     return OrderRow(
-        client_order_id=spec.client_order_id,
-        symbol=spec.symbol,
-        side=spec.side.value,
-        type=spec.type.value,
-        quantity=spec.quantity,
-        price=spec.price,
-        stop_price=spec.stop_price,
-        list_client_id=list_client_id,
-        parent_client_id=parent,
-        status=status.value,
-        order_id=None,
-        executed_qty=ZERO,
-        cumulative_quote=ZERO,
-        reason="",
-        latency_ms=None,
+        client_order_id=order.client_order_id,
+        symbol=order.symbol,
+        side=order.side.value,
+        type=order.type.value,
+        quantity=order.quantity,
+        price=order.price,
+        stop_price=order.stop_price,
+        **fields,
     )
 
 
 def _row_from_view(view: OrderView, *, source: str, mode: str, now: datetime) -> OrderRow:
-    return OrderRow(
-        client_order_id=view.client_order_id,
-        symbol=view.symbol,
-        side=view.side.value,
-        type=view.type.value,
-        quantity=view.quantity,
-        price=view.price,
-        stop_price=view.stop_price,
+    """An order the exchange told us of (placed outside CRBOT, or acked before its intent was journaled)."""
+    return _new_row(
+        view,
         list_client_id=None,
         parent_client_id=None,
         status=view.status.value,
@@ -400,7 +332,7 @@ def _row_from_view(view: OrderView, *, source: str, mode: str, now: datetime) ->
     )
 
 
-def _to_order(row: OrderRow) -> JournalOrder:
+def to_order(row: OrderRow) -> JournalOrder:
     return JournalOrder(
         client_order_id=row.client_order_id,
         symbol=row.symbol,
@@ -468,7 +400,7 @@ def _link_fills(session: Session, row: OrderRow) -> None:
 def open_orders_except(session: Session, symbol: str) -> list[JournalOrder]:
     """Open (or maybe-live) orders of every symbol but ``symbol``."""
     query = select(OrderRow).where(OrderRow.status.in_(_OPEN_OR_PENDING), OrderRow.symbol != symbol)
-    return [_to_order(row) for row in session.scalars(query)]
+    return [to_order(row) for row in session.scalars(query)]
 
 
 def count_orders_since(session: Session, since: datetime) -> int:
