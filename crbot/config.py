@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from crbot.errors import ConfigError
 
 DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT")
 PRICE_FEEDS = ("auto", "binance", "synthetic")
+BROKERS = ("binance", "mt5")  # the venue of demo / live modes (paper mode is always CRBOT's own exchange)
 
 
 class SecretStr:
@@ -61,6 +62,11 @@ class Settings:
     api_key: SecretStr
     api_secret: SecretStr
     actor: str
+    broker: str = "binance"
+    mt5_login: int = 0
+    mt5_password: SecretStr = field(default_factory=lambda: SecretStr(""))
+    mt5_server: str = ""
+    mt5_path: str = ""
 
     @property
     def paper_db_url(self) -> str:
@@ -99,6 +105,11 @@ class Settings:
             api_key=SecretStr(get("BINANCE_API_KEY", "")),
             api_secret=SecretStr(get("BINANCE_API_SECRET", "")),
             actor=get("CRBOT_ACTOR") or _whoami(),
+            broker=_choice("CRBOT_BROKER", get("CRBOT_BROKER", "binance").lower(), BROKERS),
+            mt5_login=_int("MT5_LOGIN", get("MT5_LOGIN") or "0"),
+            mt5_password=SecretStr(get("MT5_PASSWORD", "")),
+            mt5_server=get("MT5_SERVER", ""),
+            mt5_path=get("MT5_PATH", ""),
         )
 
 

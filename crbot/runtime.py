@@ -36,7 +36,12 @@ def build_runtime(
     clock = clock or SystemClock()
     prepare_home(settings.home)  # 0700, writable, or a clear error
     journal = open_journal(settings, clock)  # HALTED at once if it replaces a lost journal
-    broker = _paper_broker(settings, clock, feed) if settings.mode is Mode.PAPER else _binance_broker(settings, clock)
+    if settings.broker == "mt5":
+        broker = _mt5_broker(settings, clock)
+    elif settings.mode is Mode.PAPER:
+        broker = _paper_broker(settings, clock, feed)
+    else:
+        broker = _binance_broker(settings, clock)
     service = TradingService(
         broker=broker,
         journal=journal,
@@ -75,3 +80,10 @@ def _binance_broker(settings: Settings, clock: Clock) -> Broker:
     # No network here: STOP must work with the exchange down. The live key audit runs in service.start_up()
     # (and again before every live order), so live still refuses to trade on a key that may withdraw.
     return BinanceBroker.from_settings(settings, clock=clock)
+
+
+def _mt5_broker(settings: Settings, clock: Clock) -> Broker:
+    from crbot.broker.mt5 import MT5Broker
+
+    # Imports the package (a clear ConfigError off Windows) but calls no terminal: it connects on first use.
+    return MT5Broker.from_settings(settings, clock=clock)
