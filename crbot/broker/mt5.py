@@ -106,7 +106,7 @@ class MT5Broker:
         self._lock = threading.RLock()  # one IPC channel to the terminal: the package is not thread-safe
         self._ready = False
         self._currency = ""
-        self.brackets = Brackets(self, legs)
+        self.brackets = Brackets(self, legs, clock)
 
     def __repr__(self) -> str:  # never the password
         return f"MT5Broker(login={self._login}, server={self._server!r}, mode={self.mode.value})"
@@ -369,7 +369,7 @@ class MT5Broker:
         if self.brackets.knows(client_order_id):
             return self.brackets.view(symbol, client_order_id)
         comment = w.comment_for(client_order_id)
-        tickets = [o.ticket for o in self._all_raw(symbol) if o.comment == comment]
+        tickets = [o.ticket for o in self.raw_orders(symbol) if o.comment == comment]
         if not tickets:
             raise OrderNotFound(f"MT5 has no order {client_order_id} on {symbol}", hint="it was never accepted")
         (view,) = self.views(symbol, tickets[-1:], names={comment: client_order_id})
@@ -383,7 +383,9 @@ class MT5Broker:
         return views + self.brackets.open_legs(symbol)
 
     def all_orders(self, symbol: str, since: datetime | None = None, *, from_id: int | None = None) -> list[OrderView]:
-        raw = [o for o in self._all_raw(symbol) if o.reason not in (self.mt5.ORDER_REASON_SL, self.mt5.ORDER_REASON_TP)]
+        raw = [
+            o for o in self.raw_orders(symbol) if o.reason not in (self.mt5.ORDER_REASON_SL, self.mt5.ORDER_REASON_TP)
+        ]
         views = self.views(symbol, [o.ticket for o in raw]) + self.brackets.all_legs(symbol)
         views = [v for v in views if v.order_id >= (from_id or 0) and (since is None or v.time >= since)]
         return sorted(views, key=lambda v: v.order_id)
@@ -405,7 +407,7 @@ class MT5Broker:
         found = self.call("history_deals_get", start, end, group=symbol)
         return sorted((d for d in found if d.symbol == symbol and d.type in kinds), key=lambda d: d.ticket)
 
-    def _all_raw(self, symbol: str) -> list[Any]:
+    def raw_orders(self, symbol: str) -> list[Any]:
         start, end = self.history_range()
         history = [o for o in self.call("history_orders_get", start, end, group=symbol) if o.symbol == symbol]
         return sorted([*history, *self.call("orders_get", symbol=symbol)], key=lambda o: o.ticket)
@@ -413,7 +415,7 @@ class MT5Broker:
     def views(self, symbol: str, tickets: Sequence[int], *, names: dict[str, str] | None = None) -> list[OrderView]:
         """Views of these tickets; a filled order's executed quote and fills from its deals."""
         wanted = set(tickets)
-        raw = [o for o in self._all_raw(symbol) if o.ticket in wanted]
+        raw = [o for o in self.raw_orders(symbol) if o.ticket in wanted]
         digits, vdigits = self.digits(symbol)
         deals = [d for d in self.deals(symbol) if d.order in wanted]
         views = []

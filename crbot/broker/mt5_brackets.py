@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from crbot.broker import mt5_wire as w
 from crbot.broker.mt5_errors import from_retcode, is_success
 from crbot.broker.mt5_lists import Leg, LegBook
+from crbot.clock import Clock
 from crbot.domain import ZERO, Fill, OrderListSpec, OrderSpec, OrderStatus, OrderType, OrderView, Side
 from crbot.errors import InsufficientBalance, InvalidInput, OrderNotFound
-
-if TYPE_CHECKING:
-    from crbot.broker.mt5 import MT5Broker
 
 LEG_ID_BASE = 1 << 40
 _ROLE_ID = {"sl": 1, "tp": 2}
@@ -35,9 +33,26 @@ def split_legs(pending: tuple[OrderSpec, ...]) -> list[tuple[str, OrderSpec]]:
     return legs
 
 
+class Account(Protocol):
+    """What brackets need of the MT5 broker (read through a protocol: mt5.py imports this module)."""
+
+    mt5: Any
+
+    def call(self, fn: str, *args: Any, **kwargs: Any) -> Any: ...
+    def send(self, spec: OrderSpec, *, sl: Decimal | None = None, tp: Decimal | None = None) -> OrderView: ...
+    def get_order(self, symbol: str, client_order_id: str) -> OrderView: ...
+    def find(self, symbol: str, client_order_id: str) -> OrderView | None: ...
+    def cancel(self, symbol: str, client_order_id: str) -> OrderView: ...
+    def free(self, asset: str) -> Decimal: ...
+    def symbol(self, symbol: str) -> Any: ...
+    def digits(self, symbol: str) -> tuple[int, int]: ...
+    def raw_orders(self, symbol: str) -> list[Any]: ...
+    def deals(self, symbol: str) -> list[Any]: ...
+
+
 class Brackets:
-    def __init__(self, broker: MT5Broker, book: LegBook) -> None:
-        self.b, self.book = broker, book
+    def __init__(self, broker: Account, book: LegBook, clock: Clock) -> None:
+        self.b, self.book, self._clock = broker, book, clock
 
     def knows(self, client_order_id: str) -> bool:
         return self.book.get(client_order_id) is not None
@@ -46,7 +61,7 @@ class Brackets:
     def submit(self, spec: OrderListSpec) -> list[OrderView]:
         legs = split_legs(spec.pending)
         levels = {role: (s.stop_price if role == "sl" else s.price) for role, s in legs}
-        now = int(self.b._clock.now().timestamp())
+        now = int(self._clock.now().timestamp())
         if spec.working is None:
             return self._on_position(spec, legs, levels, now)
         entry = spec.working
@@ -194,7 +209,7 @@ class Brackets:
     def _entry(self, leg: Leg) -> Any | None:
         if not leg.anchor:
             return None
-        found = [o for o in self.b._all_raw(leg.spec.symbol) if o.ticket == leg.list_id]
+        found = [o for o in self.b.raw_orders(leg.spec.symbol) if o.ticket == leg.list_id]
         return found[0] if found else None
 
     def _position_of(self, leg: Leg) -> int | None:
