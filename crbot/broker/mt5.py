@@ -13,15 +13,12 @@ demo or contest account only with CRBOT_MODE=demo: the live guard rails key on t
 
 from __future__ import annotations
 
-import importlib
 import logging
-import platform
 import threading
 import time
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from crbot.broker import mt5_wire as w
@@ -29,6 +26,7 @@ from crbot.broker.base import ConnectionInfo
 from crbot.broker.mt5_brackets import Brackets
 from crbot.broker.mt5_errors import UNKNOWN_IF_SENT, from_last_error, from_retcode, is_success
 from crbot.broker.mt5_lists import LegBook
+from crbot.broker.mt5_package import account_mode, load_package
 from crbot.clock import Clock
 from crbot.domain import (
     ZERO,
@@ -46,7 +44,6 @@ from crbot.domain import (
 )
 from crbot.errors import (
     ConfigError,
-    ConnectivityError,
     CrbotError,
     ExchangeRejected,
     InsufficientBalance,
@@ -61,26 +58,6 @@ logger = logging.getLogger(__name__)
 
 HISTORY_START = datetime(2001, 1, 1, tzinfo=UTC)  # "the whole history": MT5 needs a range
 SERVER_SLACK = timedelta(days=2)  # server clocks run in the broker's zone, hours ahead of UTC
-
-
-def load_package() -> ModuleType:
-    """The official package, imported only when MT5 is chosen; elsewhere a one-line ConfigError saying why."""
-    try:
-        return importlib.import_module("MetaTrader5")
-    except ImportError:
-        system = platform.system() or "this system"
-        where = "" if system == "Windows" else f" and exists only for Windows (this is {system})"
-        raise ConfigError(
-            f"CRBOT_BROKER=mt5: the MetaTrader5 package is not installed{where}; it talks to a running MetaTrader 5"
-            " terminal on the same Windows machine",
-            hint="run CRBOT on a Windows host with the terminal (pip install MetaTrader5; README, MetaTrader 5),"
-            " or meanwhile use CRBOT's paper mode (CRBOT_BROKER=binance CRBOT_MODE=paper)",
-        ) from None
-
-
-def account_mode(mt5: Any, trade_mode: int) -> Mode:
-    """ACCOUNT_TRADE_MODE_REAL is real money: live for every guard rail. DEMO and CONTEST are demo."""
-    return Mode.LIVE if trade_mode == mt5.ACCOUNT_TRADE_MODE_REAL else Mode.DEMO
 
 
 class MT5Broker:
@@ -219,7 +196,7 @@ class MT5Broker:
             if w.dec(info.trade_contract_size) != 1:
                 logger.warning("MT5 symbol %s left out: 1 lot = %s units", name, info.trade_contract_size)
                 continue
-            found[name] = _rules(self.mt5, info)
+            found[name] = w.symbol_rules(self.mt5, info)
         return found
 
     def last_price(self, symbol: str) -> Decimal:
@@ -431,31 +408,3 @@ class MT5Broker:
             executed = sum((f.quantity for f in mine), ZERO) or view.executed_qty
             views.append(self.brackets.decorate(view, executed, quote, tuple(mine)))
         return views
-
-
-def _rules(mt5: Any, info: Any) -> SymbolRules:
-    vol = {k: format(w.dec(getattr(info, k)), "f") for k in ("volume_min", "volume_max", "volume_step")}
-    tick = format(w.dec(info.trade_tick_size), "f")
-    filters = {
-        "PRICE_FILTER": {"filterType": "PRICE_FILTER", "minPrice": "0", "maxPrice": "0", "tickSize": tick},
-        "LOT_SIZE": {"filterType": "LOT_SIZE", "minQty": vol["volume_min"], "maxQty": vol["volume_max"],
-                     "stepSize": vol["volume_step"]},
-        "MARKET_LOT_SIZE": {"filterType": "MARKET_LOT_SIZE", "minQty": vol["volume_min"],
-                            "maxQty": vol["volume_max"], "stepSize": vol["volume_step"]},
-        "MAX_NUM_ORDERS": {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
-    }  # fmt: skip
-    trading = info.trade_mode == mt5.SYMBOL_TRADE_MODE_FULL
-    return SymbolRules(
-        symbol=info.name,
-        base_asset=info.currency_base,
-        quote_asset=info.currency_profit,
-        status="TRADING" if trading else "BREAK",
-        base_precision=w.volume_digits(info.volume_step),
-        quote_precision=info.digits,
-        filters=filters,
-        # STOP_LOSS_LIMIT / LIMIT_MAKER are accepted as a bracket's legs (sl / tp), not on their own
-        order_types=("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT"),
-    )
-
-
-__all__ = ["ConnectivityError", "MT5Broker", "account_mode", "load_package"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from crbot.domain import ZERO, Fill, OrderSpec, OrderStatus, OrderType, OrderView, Side
 from crbot.errors import InvalidInput
+from crbot.exchange.rules import SymbolRules
 
 COMMENT_MAX = 31  # MqlTradeRequest.comment: longer comments are cut by the terminal, so ours never are
 MAGIC = 1_400_014  # every CRBOT order carries it: orders placed by hand or by other EAs are told apart
@@ -164,4 +165,30 @@ def fill(mt5: Any, deal: Any, *, order_id: int, currency: str, digits: int, vdig
         commission_asset=currency,
         is_maker=False,  # MT5 does not say; CFD brokers charge one rate
         time=utc(deal.time),
+    )
+
+
+def symbol_rules(mt5: Any, info: Any) -> SymbolRules:
+    """A symbol's MT5 specification in exchangeInfo form: tick, volume min / max / step."""
+    vol = {k: format(dec(getattr(info, k)), "f") for k in ("volume_min", "volume_max", "volume_step")}
+    tick = format(dec(info.trade_tick_size), "f")
+    filters = {
+        "PRICE_FILTER": {"filterType": "PRICE_FILTER", "minPrice": "0", "maxPrice": "0", "tickSize": tick},
+        "LOT_SIZE": {"filterType": "LOT_SIZE", "minQty": vol["volume_min"], "maxQty": vol["volume_max"],
+                     "stepSize": vol["volume_step"]},
+        "MARKET_LOT_SIZE": {"filterType": "MARKET_LOT_SIZE", "minQty": vol["volume_min"],
+                            "maxQty": vol["volume_max"], "stepSize": vol["volume_step"]},
+        "MAX_NUM_ORDERS": {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+    }  # fmt: skip
+    trading = info.trade_mode == mt5.SYMBOL_TRADE_MODE_FULL
+    return SymbolRules(
+        symbol=info.name,
+        base_asset=info.currency_base,
+        quote_asset=info.currency_profit,
+        status="TRADING" if trading else "BREAK",
+        base_precision=volume_digits(info.volume_step),
+        quote_precision=info.digits,
+        filters=filters,
+        # STOP_LOSS_LIMIT / LIMIT_MAKER are accepted as a bracket's legs (sl / tp), not on their own
+        order_types=("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT"),
     )
