@@ -7,20 +7,18 @@ Exit codes: 0 ok, 2 invalid input, 3 denied (risk manager / trading state), 4 re
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from enum import Enum
 from typing import Any, NoReturn
 
 from crbot.binance.params import check_client_id
 from crbot.domain import OrderRequest, OrderType, Side
-from crbot.errors import ConnectivityError, CrbotError, InvalidInput
+from crbot.errors import CrbotError, InvalidInput, StopIncomplete
+from crbot.jsonable import to_jsonable
 
 EXIT_OK, EXIT_INVALID = 0, 2
 
@@ -31,21 +29,6 @@ _NUMBER = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
 _SYMBOL = re.compile(r"[A-Za-z0-9_.\-]{1,20}")
 _SHOWN_MAX = 40  # characters of a bad value quoted back in an error message
 _ERROR_MAX = 300  # characters of a usage error: one readable line, whatever was typed
-
-
-class StopIncomplete(ConnectivityError):
-    """HALTED is latched but STOP could not cancel or verify everything (exit 5): the report says what is left."""
-
-    def __init__(self, report: dict[str, Any]) -> None:
-        left = ", ".join(report.get("left_open") or ()) or "nothing listed"
-        errors = "; ".join(report.get("errors") or ())
-        super().__init__(
-            f"trading is HALTED, but STOP is incomplete: still open or unconfirmed: {left}"
-            + (f" ({errors})" if errors else ""),
-            hint="the next CRBOT command retries the cancels by itself once the exchange answers; "
-            "or cancel them on the exchange directly",
-        )
-        self.report = report
 
 
 class _ParserExit(Exception):
@@ -162,22 +145,6 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("sim", help="the local Binance-compatible exchange")
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     return p
-
-
-def to_jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value.is_finite() else str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [to_jsonable(v) for v in value]
-    return value
 
 
 # Columns shown for lists of records in human output (--json always has every field).

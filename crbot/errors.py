@@ -13,12 +13,14 @@ CrbotError                      base; ``str(err)`` says what happened and what t
 └── ConnectivityError           transient; retrying may help (exit 5)
     ├── RateLimited             429: slow down, honour ``retry_after``
     ├── IpBanned                418: no call until ``retry_after`` has passed
-    └── OutcomeUnknown          timeout / 5xx after sending: look the order up, never resend
+    ├── OutcomeUnknown          timeout / 5xx after sending: look the order up, never resend
+    └── StopIncomplete          HALTED is latched, but something may still be open: ``report`` lists it
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 
 class CrbotError(Exception):
@@ -120,6 +122,21 @@ class OutcomeUnknown(ConnectivityError):
     def __init__(self, message: str, *, client_order_id: str, hint: str = "") -> None:
         super().__init__(message, hint=hint)
         self.client_order_id = client_order_id
+
+
+class StopIncomplete(ConnectivityError):
+    """HALTED is latched but STOP could not cancel or verify everything (exit 5): the report says what is left."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        left = ", ".join(report.get("left_open") or ()) or "nothing listed"
+        errors = "; ".join(report.get("errors") or ())
+        super().__init__(
+            f"trading is HALTED, but STOP is incomplete: still open or unconfirmed: {left}"
+            + (f" ({errors})" if errors else ""),
+            hint="the next CRBOT command retries the cancels by itself once the exchange answers; "
+            "or cancel them on the exchange directly",
+        )
+        self.report = report
 
 
 def fmt(value: Decimal | None) -> str:

@@ -17,8 +17,8 @@ from crbot.api.errors import error_body, error_response
 from crbot.api.guard import BodyLimit, Guard, RateLimiter, Refused
 from crbot.api.routes import build_router
 from crbot.api.tokens import TokenStore
-from crbot.cli import to_jsonable
 from crbot.errors import CrbotError
+from crbot.jsonable import to_jsonable
 from crbot.runtime import Runtime
 
 logger = logging.getLogger(__name__)

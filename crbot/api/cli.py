@@ -90,8 +90,8 @@ def main(argv: Sequence[str], *, as_json: bool = False) -> int:
 
 
 def _token(args: argparse.Namespace, as_json: bool) -> int:
-    from crbot.cli import to_jsonable
     from crbot.home import open_journal, prepare_home
+    from crbot.jsonable import to_jsonable
 
     settings = Settings.load()
     prepare_home(settings.home)

@@ -21,7 +21,6 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from crbot.cli import to_jsonable
 from crbot.errors import (
     ConfigError,
     ConnectivityError,
@@ -32,6 +31,7 @@ from crbot.errors import (
     OrderNotFound,
     RateLimited,
 )
+from crbot.jsonable import to_jsonable
 
 # Most specific first: the first class the error is an instance of decides.
 STATUS: tuple[tuple[type[CrbotError], int], ...] = (

@@ -20,9 +20,9 @@ from fastapi.responses import JSONResponse
 from crbot.api.guard import Guard, client_of
 from crbot.api.models import LimitsBody, OrderCancel, OrderCreate, ResumeBody, StopBody
 from crbot.api.tokens import Scope, Token
-from crbot.cli import StopIncomplete, to_jsonable
 from crbot.domain import OrderRequest, OrderType, Side
-from crbot.errors import CrbotError, OrderNotFound
+from crbot.errors import CrbotError, OrderNotFound, StopIncomplete
+from crbot.jsonable import to_jsonable
 from crbot.runtime import Runtime
 
 logger = logging.getLogger(__name__)
