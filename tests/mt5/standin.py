@@ -20,7 +20,7 @@ from __future__ import annotations
 import fnmatch
 import types
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -485,5 +485,3 @@ _COMMENTS = {
     c.TRADE_RETCODE_CONNECTION: "No connection",
     c.TRADE_RETCODE_TIMEOUT: "Timeout",
 }
-
-__all__ = ["StandIn", "SymbolSpec", "replace"]
