@@ -22,10 +22,11 @@ logger = logging.getLogger(__name__)
 SEEN_STATE = "seen_trading_state"
 MODE_NOTES = {
     Mode.PAPER: "Simulated exchange — no real money.",
-    Mode.TESTNET: "Binance spot testnet — test funds.",
-    Mode.DEMO: "Binance demo trading — demo funds.",
-    Mode.LIVE: "REAL MONEY on Binance.",
+    Mode.TESTNET: "{venue} spot testnet — test funds.",
+    Mode.DEMO: "{venue} demo account — demo funds.",
+    Mode.LIVE: "REAL MONEY on {venue}.",
 }
+VENUES = {"binance": "Binance", "mt5": "MetaTrader 5"}
 
 
 def render(rt: Runtime) -> None:
@@ -49,7 +50,8 @@ def render(rt: Runtime) -> None:
 def _banner(rt: Runtime) -> None:
     mode = rt.service.mode
     st.markdown(f"## :{MODE_COLOURS[mode]}-background[&nbsp;{mode.value.upper()}&nbsp;]")
-    st.caption(MODE_NOTES[mode])
+    venue = VENUES.get(rt.settings.broker, rt.settings.broker)
+    st.caption(MODE_NOTES[mode].format(venue=venue))
     try:
         st.caption(f"Prices: {rt.service.price_source()}")
     except Exception as err:  # a label must never take the frame down
