@@ -51,6 +51,7 @@ class Server:
 
 def start_server(rt: Runtime, store: TokenStore, **app_options: Any) -> tuple[str, uvicorn.Server, threading.Thread]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as `api serve` does (keep-alive latency)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     app = create_app(rt, store, **app_options)
