@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -49,6 +51,20 @@ def build_router(rt: Runtime, guard: Guard, ready: Callable[[bool], None]) -> AP
     svc = rt.service
     read, trade, admin = (Depends(guard.require(s)) for s in (Scope.READ, Scope.TRADE, Scope.ADMIN))
     router = APIRouter(prefix=PREFIX)
+
+    locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
+    locks_guard = threading.Lock()
+
+    @contextlib.contextmanager
+    def same_id(cid: str | None) -> Iterator[None]:
+        """One order/create at a time per client order id (in this server)."""
+        if cid is None:
+            yield
+            return
+        with locks_guard:
+            lock = locks.get(cid) or locks.setdefault(cid, threading.Lock())
+        with lock:
+            yield
 
     @contextlib.contextmanager
     def audited(token: Token, request: Request, action: str, detail: str) -> Iterator[list[str]]:
@@ -118,7 +134,11 @@ def build_router(rt: Runtime, guard: Guard, ready: Callable[[bool], None]) -> AP
     def order_create(body: OrderCreate, request: Request, token: Token = trade) -> JSONResponse:
         ready(True)
         cid = body.client_order_id
-        replay = cid is not None and svc.journal.has_client_order_id(cid)  # the same id again: never resent
+        with same_id(cid):  # a concurrent retry waits, then hears "already sent" (the service never resends)
+            return _create(body, request, token, cid)
+
+    def _create(body: OrderCreate, request: Request, token: Token, cid: str | None) -> JSONResponse:
+        replay = cid is not None and svc.journal.has_client_order_id(cid)
         req = OrderRequest(
             symbol=body.symbol,
             side=Side(body.side),

@@ -100,3 +100,15 @@ def test_stop_and_resume(fresh_api: Server) -> None:
     actions = [(e.actor, e.action) for e in fresh_api.rt.journal.audit_events(50)]
     assert ("api:trade-bot", "api_stop") in actions and ("api:admin-bot", "api_resume") in actions
     assert ("api:trade-bot", "api_order_create") in actions
+
+
+def test_concurrent_retries_with_one_client_id_send_once_and_all_hear_it(api: Server) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {**ORDER, "client_order_id": "api-race-1"}
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(lambda _: api.call("POST", f"{B}/order/create", json=body), range(4)))
+    assert sorted(r.status_code for r in replies) == [200, 200, 200, 201]
+    assert {r.json()["client_order_id"] for r in replies} == {"api-race-1"}
+    on_exchange = [o for o in api.rt.broker.open_orders("BTCUSDT") if o.client_order_id == "api-race-1"]
+    assert len(on_exchange) == 1
