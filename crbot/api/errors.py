@@ -10,8 +10,9 @@
 | OutcomeUnknown                          | 503  | 5        | retry with the same client order id        |
 | ConfigError, other CrbotError           | 500  | 2 / 1    | fix the server's settings                  |
 
-The API's own refusals: 401 no or unknown token, 403 scope too small, 413 body too large, 422 body not
-valid JSON or not the right fields, 429 this token's rate limit (with Retry-After).
+StopIncomplete (a ConnectivityError) is 503 too, with STOP's report: HALTED is latched, something may be open.
+The API's own refusals: 401 no or unknown token, 403 scope too small, 413 body too large, 415 body not sent as
+JSON, 422 body not valid JSON or not the right fields, 429 this token's rate limit (with Retry-After).
 """
 
 from __future__ import annotations
