@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from crbot.account import Account, AccountSnapshot
 from crbot.broker.base import Broker
 from crbot.clock import Clock
 from crbot.connection import describe_connection
-from crbot.domain import AuditEvent, Mode, OrderRequest, OrderSpec, OrderView, Position, Side, StopReport
+from crbot.domain import AuditEvent, Fill, Mode, OrderRequest, OrderSpec, OrderView, Position, Side, StopReport
 from crbot.errors import CrbotError, InvalidInput
 from crbot.exchange import filters
 from crbot.executor import Executor
@@ -146,6 +147,13 @@ class TradingService:
         from crbot import metrics
 
         return metrics.summary(self.fills_frame(), self.orders_frame(), self.equity_frame())
+
+    def order_fills(self, order: JournalOrder) -> list[Fill]:
+        """The journaled fills of one order (its average price and fee on the ticket's result)."""
+        if order.order_id is None:
+            return []
+        since = order.created_at - timedelta(minutes=5)  # the exchange's clock may run behind ours
+        return [f for f in self.journal.fills(symbol=order.symbol, since=since) if f.order_id == order.order_id]
 
     # frames for metrics and charts (pandas; loaded only when asked)
     def fills_frame(self):

@@ -1,35 +1,41 @@
 """Order ticket: inputs -> live preview (rounding, cost, risk verdict) -> review -> "Confirm & send".
 
-Idempotency: reviewing an order fixes it together with a fresh client order id in session state; the
+What is sent is what is on screen: Review and Confirm build the request from the widgets' values at
+callback time (the last field typed counts); while a review is pending the inputs are locked, and Confirm
+re-reads them and refuses to send when they differ from the reviewed order (it re-shows the review of
+what the ticket holds now). Idempotency: reviewing fixes the order with a fresh client order id; the
 send runs in the confirm button's callback, before anything is drawn, and reuses that id, so a double
-click or a rerun can never place it twice (the service reports an id it already journaled). A new id
-is made only after a result.
+click or a rerun can never place it twice. After a send the ticket's fields are cleared.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from crbot.domain import Mode, OrderRequest, OrderType, Side
-from crbot.errors import ConnectivityError, CrbotError, InvalidInput
+from crbot.domain import Mode, OrderRequest, OrderType
+from crbot.errors import ConnectivityError, CrbotError
 from crbot.runtime import Runtime
 from crbot.service import Preview
-from ui.fmt import num, parse_decimal, pct, usdt
+from ui.fmt import num, pct, usdt
 from ui.runtime import actor, get_runtime
+from ui.ticket_price import price_panel
+from ui.ticket_state import INPUT_KEYS, SIZE_QTY, SIZE_QUOTE, TEXT_KEYS, describe, request_from, result_rows
 
 PENDING = "ticket_pending"  # {"req": OrderRequest, "cid": str} fixed at review time
 RESULT = "ticket_result"  # {"ok": bool, "text": str, "rows": list[dict]} of the last send
-SIZE_QTY, SIZE_QUOTE = "Quantity", "USDT amount"
+NOTICE = "ticket_notice"  # why Review / Confirm did nothing (shown once, next to the buttons)
 
 
 def render() -> None:
     rt = get_runtime()
     st.title("Order ticket")
     _result()
+    pending = st.session_state.get(PENDING)
     left, right = st.columns([1, 1], gap="large")
     with left:
-        req, problem = _inputs(rt)
+        req, problem = _inputs(rt, locked=pending is not None)
     with right:
+        price_panel(rt, st.session_state.get("t_symbol") or rt.settings.symbols[0])
         st.subheader("Preview")
         preview = None
         if problem:
@@ -37,59 +43,40 @@ def render() -> None:
         elif req is not None:
             preview = rt.service.preview(req)
             _show_preview(preview)
-    pending = st.session_state.get(PENDING)
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.warning(notice, icon=":material/sync_problem:")
     if pending is None:
         ok = preview is not None and preview.ok
-        st.button(
-            "Review order", key="ticket_review", type="primary", disabled=not ok, on_click=_review, args=(rt, req)
-        )
+        st.button("Review order", key="ticket_review", type="primary", disabled=not ok, on_click=_review, args=(rt,))
     else:
         _review_panel(rt, pending, req)
 
 
-def _inputs(rt: Runtime) -> tuple[OrderRequest | None, str | None]:
-    """The request the widgets describe, or why there is none yet. Amounts are typed text -> exact Decimal."""
+def _inputs(rt: Runtime, *, locked: bool) -> tuple[OrderRequest | None, str | None]:
+    """Draw the ticket's widgets (disabled while a review is pending); the request they describe."""
     symbols = list(rt.settings.symbols)
-    symbol = st.selectbox("Symbol", symbols, key="t_symbol")
-    last = rt.service.prices({symbol}).get(symbol) if symbol else None
-    age = rt.service.snapshot().age(rt.clock.now()).total_seconds()
-    with st.container(key="t_last"):
-        shown = f"Last price: **{num(last)}** USDT · {age:.0f} s ago" if last is not None else "Last price: unavailable"
-        st.caption(shown)
+    symbol = st.selectbox("Symbol", symbols, key="t_symbol", disabled=locked)
     c1, c2 = st.columns(2)
-    side = c1.segmented_control("Side", [s.value for s in Side], key="t_side", default=Side.BUY.value)
-    kind = c2.segmented_control("Type", [OrderType.LIMIT.value, OrderType.MARKET.value], key="t_type", default="LIMIT")
-    size_in = st.radio("Size in", [SIZE_QTY, SIZE_QUOTE], key="t_size_in", horizontal=True)
-    amount_text = st.text_input(
-        f"{SIZE_QTY} (base asset)" if size_in == SIZE_QTY else "Amount (USDT)", key="t_amount", placeholder="e.g. 0.01"
+    c1.segmented_control("Side", ["BUY", "SELL"], key="t_side", default="BUY", disabled=locked)
+    kind = c2.segmented_control(
+        "Type", [OrderType.LIMIT.value, OrderType.MARKET.value], key="t_type", default="LIMIT", disabled=locked
+    )
+    size_in = st.radio("Size in", [SIZE_QTY, SIZE_QUOTE], key="t_size_in", horizontal=True, disabled=locked)
+    st.text_input(
+        f"{SIZE_QTY} (base asset)" if size_in == SIZE_QTY else "Amount (USDT)",
+        key="t_amount",
+        placeholder="e.g. 0.001" if size_in == SIZE_QTY else "e.g. 50",
+        disabled=locked,
     )
     market = kind == OrderType.MARKET.value
-    price_text = st.text_input(
-        "Limit price (USDT)", key="t_price", disabled=market, placeholder="market price" if market else "e.g. 60000"
-    )
+    last = rt.service.prices({symbol}).get(symbol) if symbol else None
+    hint = "market price" if market else (f"e.g. {num(last)} (last)" if last is not None else "limit price")
+    st.text_input("Limit price (USDT)", key="t_price", disabled=market or locked, placeholder=hint)
     c3, c4 = st.columns(2)
-    sl_text = c3.text_input("Stop-loss (optional)", key="t_sl", help="Trigger price of a STOP_LOSS_LIMIT exit")
-    tp_text = c4.text_input("Take-profit (optional)", key="t_tp", help="Price of a LIMIT_MAKER exit")
-    if not side or not kind:
-        return None, "Pick a side and an order type."
-    if not (amount_text or "").strip():
-        return None, "Enter a size to see the preview."
-    try:
-        amount = parse_decimal(amount_text, "Size", required=True)
-        price = None if market else parse_decimal(price_text, "Limit price", required=True)
-        req = OrderRequest(
-            symbol=symbol,
-            side=Side(side),
-            type=OrderType(kind),
-            quantity=amount if size_in == SIZE_QTY else None,
-            quote_amount=amount if size_in == SIZE_QUOTE else None,
-            price=price,
-            stop_loss=parse_decimal(sl_text, "Stop-loss"),
-            take_profit=parse_decimal(tp_text, "Take-profit"),
-        )
-    except InvalidInput as err:
-        return None, str(err)
-    return req, None
+    c3.text_input("Stop-loss (optional)", key="t_sl", help="Trigger price of a STOP_LOSS_LIMIT exit", disabled=locked)
+    c4.text_input("Take-profit (optional)", key="t_tp", help="Price of a LIMIT_MAKER exit", disabled=locked)
+    return request_from(st.session_state, symbols[0])
 
 
 def _show_preview(p: Preview) -> None:
@@ -129,25 +116,32 @@ def _show_preview(p: Preview) -> None:
         st.success(f"Risk check passed · equity {usdt(p.equity)}", icon=":material/verified_user:")
 
 
-def _review(rt: Runtime, req: OrderRequest | None) -> None:
-    if req is not None:
-        st.session_state[PENDING] = {"req": req, "cid": rt.service.new_client_order_id()}
-        st.session_state.pop(RESULT, None)
+def _current(rt: Runtime) -> OrderRequest | None:
+    """The request the widgets hold right now (callback time: every field's last committed value)."""
+    return request_from(st.session_state, rt.settings.symbols[0])[0]
+
+
+def _review(rt: Runtime) -> None:
+    req = _current(rt)
+    if req is None or not rt.service.preview(req).ok:
+        st.session_state[NOTICE] = "The ticket changed: check the preview, then review again."
+        return
+    # Streamlit 1.67 drops a value that arrives in the run where its widget turns disabled (the last field
+    # typed, committed with this click): assigning it programmatically keeps it on screen, as reviewed.
+    for key in INPUT_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    st.session_state[PENDING] = {"req": req, "cid": rt.service.new_client_order_id()}
+    st.session_state.pop(RESULT, None)
 
 
 def _review_panel(rt: Runtime, pending: dict, current: OrderRequest | None) -> None:
     req: OrderRequest = pending["req"]
     st.divider()
     st.subheader("Review")
-    size = f"{num(req.quantity)} (base)" if req.quantity is not None else f"{num(req.quote_amount)} USDT worth"
-    price = "at market" if req.type is OrderType.MARKET else f"limit {num(req.price)}"
-    exits = [
-        f"stop-loss {num(req.stop_loss)}" if req.stop_loss else "",
-        f"take-profit {num(req.take_profit)}" if req.take_profit else "",
-    ]
     st.markdown(
-        f"**{req.side.value} {size} {req.symbol} {price}** {' · '.join(e for e in exits if e)}  \n"
-        f"Mode **{rt.service.mode.value.upper()}** · client order id `{pending['cid']}`"
+        f"{describe(req)}  \nMode **{rt.service.mode.value.upper()}** · client order id `{pending['cid']}`  \n"
+        "The ticket is locked while you review: **Back** to change it."
     )
     if rt.service.mode is Mode.LIVE:
         st.error("LIVE mode: this order uses real money on Binance.", icon=":material/warning:")
@@ -163,6 +157,12 @@ def _send(rt: Runtime) -> None:
     """Runs before the script body: no element is drawn between sending and recording the result."""
     pending = st.session_state.get(PENDING)
     if pending is None:  # a second click after the result: nothing to send
+        return
+    if _current(rt) != pending["req"]:  # the screen shows something else than what was reviewed
+        st.session_state.pop(PENDING, None)
+        st.session_state[NOTICE] = (
+            "Nothing was sent: the ticket changed after you reviewed it. Check the preview and review again."
+        )
         return
     try:
         result = rt.service.place(pending["req"], client_order_id=pending["cid"], source="ticket", actor=actor(rt))
@@ -181,23 +181,12 @@ def _send(rt: Runtime) -> None:
         st.session_state[RESULT] = {"ok": False, "text": str(err), "rows": []}
         return
     st.session_state.pop(PENDING, None)
+    for key in TEXT_KEYS:  # a fresh ticket: nothing can be sent twice by mistake
+        st.session_state[key] = ""
     st.session_state[RESULT] = {
         "ok": True,
-        "text": f"Order `{result.client_order_id}` {result.message}.",
-        "rows": [
-            {
-                "Client order id": o.client_order_id,
-                "Type": o.type.value,
-                "Side": o.side.value,
-                "Status": o.status.value,
-                "Quantity": num(o.quantity),
-                "Filled": num(o.executed_qty),
-                "Price": num(o.price),
-                "Stop": num(o.stop_price),
-                "Note": o.reason,
-            }
-            for o in result.orders
-        ],
+        "text": f"Order `{result.client_order_id}` {result.message}: {describe(pending['req'])}",
+        "rows": result_rows(rt.service, result),
     }
 
 

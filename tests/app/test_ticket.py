@@ -34,12 +34,15 @@ def test_preview_then_confirm_places_one_limit_order(page, runtime) -> None:
 
 
 def test_a_rerun_with_the_same_review_never_sends_twice(page, runtime) -> None:
-    at = _fill_limit_buy(page("ticket").run(), "0.001", str(resting_price(runtime)))
+    price = str(resting_price(runtime))
+    at = _fill_limit_buy(page("ticket").run(), "0.001", price)
     at.button(key="ticket_review").click().run()
     pending = dict(at.session_state["ticket_pending"])
     at.button(key="ticket_send").click().run()
-    # A late second click / rerun that still carries the reviewed order and its client order id:
+    # A late second click / rerun that still carries the reviewed order, its client order id and the
+    # fields as they were (the ticket is cleared after a send):
     at.session_state["ticket_pending"] = pending
+    at.session_state["t_amount"], at.session_state["t_price"] = "0.001", price
     at.run()
     at.button(key="ticket_send").click().run()
 
@@ -61,12 +64,62 @@ def test_risk_denial_is_shown_and_blocks_review(page, runtime) -> None:
     assert at.button(key="ticket_review").disabled
 
 
-def test_a_change_after_review_blocks_send(page, runtime) -> None:
+def test_the_ticket_is_locked_while_a_review_is_pending(page, runtime) -> None:
     at = _fill_limit_buy(page("ticket").run(), "0.001", str(resting_price(runtime)))
     at.button(key="ticket_review").click().run()
-    at.text_input(key="t_amount").input("0.002").run()
-    assert at.button(key="ticket_send").disabled
-    assert any("changed since you reviewed" in t for t in texts(at, "warning"))
+    for key in ("t_amount", "t_price", "t_sl", "t_tp"):
+        assert at.text_input(key=key).disabled, key
+    assert at.button_group(key="t_side").disabled and at.selectbox(key="t_symbol").disabled
+    at.button(key="ticket_back").click().run()
+    assert not at.text_input(key="t_price").disabled
+
+
+def test_an_edit_committed_with_the_confirm_click_is_never_sent_in_the_old_form(page, runtime) -> None:
+    """Issue 9: a price typed after Review and "Confirm & send" clicked at once went out at the reviewed
+    price while the ticket showed the new one. The confirm callback compares with the committed values."""
+    reviewed = resting_price(runtime)
+    at = _fill_limit_buy(page("ticket").run(), "0.001", str(reviewed))
+    at.button(key="ticket_review").click().run()
+    edited = str(reviewed - Decimal("10"))
+    at.session_state["t_price"] = edited  # the browser commits the field together with the click
+    at.button(key="ticket_send").click().run()
+
+    assert runtime.journal.orders() == []  # nothing sent, neither the old nor the new price
+    assert "ticket_pending" not in at.session_state
+    assert any("Nothing was sent" in t for t in texts(at, "warning"))
+    assert at.text_input(key="t_price").value == edited  # what the screen shows is what review will take
+
+
+def test_review_takes_the_field_typed_with_the_click(page, runtime) -> None:
+    """Issue 9: typing the take-profit and clicking Review at once gave a review without it."""
+    price = resting_price(runtime)
+    at = _fill_limit_buy(page("ticket").run(), "0.001", str(price))
+    tp = str((price * Decimal("1.03")).quantize(Decimal("0.01")))
+    at.text_input(key="t_tp").input(tp)
+    at.button(key="ticket_review").click().run()
+
+    assert at.session_state["ticket_pending"]["req"].take_profit == Decimal(tp)
+    assert at.text_input(key="t_tp").value == tp  # on screen as reviewed (not dropped by the lock)
+    assert not at.button(key="ticket_send").disabled
+    assert not any("changed since you reviewed" in t for t in texts(at, "warning"))
+
+
+def test_after_a_send_the_ticket_is_cleared_and_a_market_fill_shows_price_and_fee(page, runtime) -> None:
+    at = page("ticket").run()
+    at.button_group(key="t_type").set_value("MARKET")
+    at.radio(key="t_size_in").set_value("USDT amount")
+    at.run()
+    at.text_input(key="t_amount").input("50").run()
+    at.button(key="ticket_review").click().run()
+    at.button(key="ticket_send").click().run()
+
+    assert not at.exception
+    assert at.text_input(key="t_amount").value == ""
+    assert at.button(key="ticket_review").disabled  # nothing to send twice
+    row = at.dataframe[0].value.iloc[0]
+    assert row["Status"] == "FILLED"
+    assert Decimal(row["Avg fill price"].replace(",", "")) > 0
+    assert row["Fee"] != "—"
 
 
 def test_error_from_the_service_is_shown_and_a_new_id_follows(page, runtime) -> None:

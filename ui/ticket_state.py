@@ -1,0 +1,92 @@
+"""The order ticket's state: the request its widgets hold, and the result of a send, as plain values.
+
+Callbacks read the widgets' committed values from ``st.session_state`` at callback time (the last field
+typed is committed together with the button click), never a request computed in an earlier run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from crbot.domain import OrderRequest, OrderType, Side
+from crbot.errors import InvalidInput
+from crbot.journal import JournalOrder
+from crbot.service import PlaceResult, TradingService
+from ui.fmt import num, parse_decimal
+
+SIZE_QTY, SIZE_QUOTE = "Quantity", "USDT amount"
+TEXT_KEYS = ("t_amount", "t_price", "t_sl", "t_tp")  # cleared after a send
+INPUT_KEYS = ("t_symbol", "t_side", "t_type", "t_size_in", *TEXT_KEYS)  # locked while a review is pending
+
+
+def request_from(state: Mapping[str, Any], default_symbol: str) -> tuple[OrderRequest | None, str | None]:
+    """The request the ticket's widgets describe, or why there is none yet. Amounts are text -> exact Decimal."""
+    symbol = state.get("t_symbol") or default_symbol
+    side, kind = state.get("t_side"), state.get("t_type")
+    if not side or not kind:
+        return None, "Pick a side and an order type."
+    amount_text = state.get("t_amount") or ""
+    if not amount_text.strip():
+        return None, "Enter a size to see the preview."
+    market = kind == OrderType.MARKET.value
+    by_qty = state.get("t_size_in", SIZE_QTY) == SIZE_QTY
+    try:
+        amount = parse_decimal(amount_text, "Size", required=True)
+        price = None if market else parse_decimal(state.get("t_price"), "Limit price", required=True)
+        req = OrderRequest(
+            symbol=symbol,
+            side=Side(side),
+            type=OrderType(kind),
+            quantity=amount if by_qty else None,
+            quote_amount=None if by_qty else amount,
+            price=price,
+            stop_loss=parse_decimal(state.get("t_sl"), "Stop-loss"),
+            take_profit=parse_decimal(state.get("t_tp"), "Take-profit"),
+        )
+    except InvalidInput as err:
+        return None, str(err)
+    return req, None
+
+
+def describe(req: OrderRequest) -> str:
+    """One line a trader reads before confirming."""
+    size = f"{num(req.quantity)} (base)" if req.quantity is not None else f"{num(req.quote_amount)} USDT worth"
+    price = "at market" if req.type is OrderType.MARKET else f"limit {num(req.price)}"
+    exits = [
+        f"stop-loss {num(req.stop_loss)}" if req.stop_loss else "",
+        f"take-profit {num(req.take_profit)}" if req.take_profit else "",
+    ]
+    return f"**{req.side.value} {size} {req.symbol} {price}** {' · '.join(e for e in exits if e)}"
+
+
+def _fees(service: TradingService, order: JournalOrder) -> str:
+    if order.executed_qty <= 0:
+        return "—"
+    totals: dict[str, Decimal] = {}
+    for fill in service.order_fills(order):
+        totals[fill.commission_asset] = totals.get(fill.commission_asset, Decimal(0)) + fill.commission
+    return ", ".join(f"{num(v)} {asset}" for asset, v in totals.items()) or "—"
+
+
+def result_rows(service: TradingService, result: PlaceResult) -> list[dict[str, str]]:
+    """Every leg with its status, average fill price and fee (from the journal's fills of that order)."""
+    rows = []
+    for o in result.orders:
+        avg = o.cumulative_quote / o.executed_qty if o.executed_qty > 0 else None
+        rows.append(
+            {
+                "Client order id": o.client_order_id,
+                "Type": o.type.value,
+                "Side": o.side.value,
+                "Status": o.status.value,
+                "Quantity": num(o.quantity),
+                "Filled": num(o.executed_qty),
+                "Limit / stop": num(o.price if o.price is not None else o.stop_price),
+                "Avg fill price": num(avg, 2) if avg is not None else "—",
+                "Fee": _fees(service, o),
+                "Note": o.reason,
+            }
+        )
+    return rows
