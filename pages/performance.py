@@ -25,7 +25,7 @@ COLUMNS_PER_ROW = 4
 def _compute(journal_url: str, _service: TradingService) -> dict:
     fills = _service.fills_frame()
     equity = _service.equity_frame()
-    drawdown = metrics.drawdown_series(equity)
+    drawdown = metrics.drawdown_series(metrics.equity_series(equity))
     return {
         "metrics": metrics.summary(fills, _service.orders_frame(), equity),
         "trips": metrics.round_trips(fills),

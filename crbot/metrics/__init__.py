@@ -1,56 +1,91 @@
-"""Performance metrics: pure functions over the journal's fills, orders and equity frames.
+"""Performance metrics: pure functions, pandas Series in, float or None out (None: undefined, shown "—").
 
-    trips = round_trips(journal.fills_frame())      # FIFO round trips, P&L after fees
-    win_rate(trips), profit_factor(trips), expectancy(trips)
-    max_drawdown(equity), drawdown_series(equity), sharpe(equity)
-    slippage_pct(fills), latency(orders)
-    summary(fills, orders, equity) -> list[Metric]   # each against the integration guide's target
+    trips = round_trips(journal.fills_frame())       # FIFO round trips, P&L after fees
+    pnls = trips["pnl"]
+    win_rate(pnls), profit_factor(pnls), expectancy(pnls), expectancy_ratio(pnls), sqn(pnls)
+    equity = equity_series(journal.equity_frame())   # account value by UTC time
+    max_drawdown(equity), cagr(equity), calmar_ratio(equity)
+    returns = daily_returns(equity)                   # UTC day closes -> simple returns
+    sharpe_ratio(returns), sortino_ratio(returns)     # × √365, risk-free 0
+    slippage_bps(side, expected_price, fill_price), latency_percentiles(latencies_ms)
+    summary(fills, orders, equity) -> list[Metric]    # each against the integration guide's target
 
-Fractions are fractions (0.45 = 45 %) except where the name says ``pct``.
+Fractions are fractions (0.45 = 45 %); slippage is in basis points. Definitions: docs/METRICS.md.
 """
 
+from crbot.metrics.execution import (
+    LATENCY_PERCENTILES,
+    LatencyStats,
+    fill_slippage_bps,
+    latency,
+    latency_percentiles,
+    slippage_bps,
+)
+from crbot.metrics.frames import equity_series
 from crbot.metrics.performance import (
     DAYS_PER_YEAR,
-    LatencyStats,
+    cagr,
+    calmar_ratio,
+    daily_closes,
     daily_returns,
+    downside_deviation,
     drawdown_series,
-    latency,
     max_drawdown,
-    sharpe,
-    slippage_pct,
-    slippage_series,
+    sharpe_ratio,
+    sortino_ratio,
 )
-from crbot.metrics.summary import NO_DATA, TARGETS, Metric, metric, summary
-from crbot.metrics.trades import (
-    TRIP_COLUMNS,
-    expectancy,
-    net_pnl,
-    profit_factor,
-    round_trips,
-    trade_count,
-    win_rate,
+from crbot.metrics.stats import expectancy, expectancy_ratio, net_pnl, profit_factor, sqn, win_rate
+from crbot.metrics.summary import (
+    MIN_DAYS,
+    MIN_FILLS,
+    MIN_ORDERS,
+    MIN_TRADES,
+    NO_DATA,
+    NOT_MEANINGFUL,
+    TARGETS,
+    Metric,
+    metric,
+    summary,
 )
+from crbot.metrics.trades import TRIP_COLUMNS, duration_summary, holding_times, profit_by_period, round_trips
 
 __all__ = [
     "DAYS_PER_YEAR",
+    "LATENCY_PERCENTILES",
+    "MIN_DAYS",
+    "MIN_FILLS",
+    "MIN_ORDERS",
+    "MIN_TRADES",
+    "NOT_MEANINGFUL",
     "NO_DATA",
     "TARGETS",
     "TRIP_COLUMNS",
     "LatencyStats",
     "Metric",
+    "cagr",
+    "calmar_ratio",
+    "daily_closes",
     "daily_returns",
+    "downside_deviation",
     "drawdown_series",
+    "duration_summary",
+    "equity_series",
     "expectancy",
+    "expectancy_ratio",
+    "fill_slippage_bps",
+    "holding_times",
     "latency",
+    "latency_percentiles",
     "max_drawdown",
     "metric",
     "net_pnl",
+    "profit_by_period",
     "profit_factor",
     "round_trips",
-    "sharpe",
-    "slippage_pct",
-    "slippage_series",
+    "sharpe_ratio",
+    "slippage_bps",
+    "sortino_ratio",
+    "sqn",
     "summary",
-    "trade_count",
     "win_rate",
 ]

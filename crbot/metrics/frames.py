@@ -40,3 +40,20 @@ def equity_series(equity: pd.DataFrame | None) -> pd.Series:
     )
     series = series[np.isfinite(series.to_numpy())]
     return series.sort_index(kind="stable")
+
+
+def clean_curve(equity: pd.Series) -> pd.Series:
+    """An equity Series (account value by time) as floats on a sorted UTC index, NaN/inf points dropped.
+
+    A naive index is taken to be UTC (the journal's convention); ties keep their order.
+    """
+    if len(equity) == 0:
+        return pd.Series(dtype="float64", index=pd.DatetimeIndex([], tz="UTC"), name="equity")
+    series = pd.Series(equity.to_numpy(dtype="float64"), index=utc_index(equity.index).as_unit("ns"), name="equity")
+    return series[np.isfinite(series.to_numpy())].sort_index(kind="stable")
+
+
+def finite_values(values: pd.Series) -> np.ndarray:
+    """The finite values of a Series as float64 (NaN and inf are unknown, never zero)."""
+    array = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").to_numpy()
+    return array[np.isfinite(array)]

@@ -7,8 +7,6 @@ lot keeps the fill quantity, which is the same money either way.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -124,37 +122,32 @@ def _match_symbol(
     return rows[closing], matched[closing], cost, entry_fee, opened
 
 
-def trade_count(trips: pd.DataFrame) -> int:
-    return len(trips)
+def holding_times(trips: pd.DataFrame) -> pd.Series:
+    """How long each round trip was held: close time − open time of its oldest lot (a Timedelta Series)."""
+    return trips["holding_time"] if len(trips) else pd.Series(dtype="timedelta64[ns]", name="holding_time")
 
 
-def win_rate(trips: pd.DataFrame) -> float | None:
-    """Fraction of round trips with pnl > 0 (break-even counts as not a win); None without trades."""
+def duration_summary(trips: pd.DataFrame) -> dict[str, pd.Timedelta | None]:
+    """Shortest, median, mean and longest holding time of the round trips; all None without trades."""
+    held = holding_times(trips).dropna()
+    if held.empty:
+        return dict.fromkeys(("min", "median", "mean", "max"))
+    return {"min": held.min(), "median": held.median(), "mean": held.mean(), "max": held.max()}
+
+
+def profit_by_period(trips: pd.DataFrame, freq: str = "D") -> pd.Series:
+    """Realised P&L summed by the UTC period in which each round trip closed ("D", "W", "M" or "Y").
+
+    Periods without a closed trip are absent (not zero): nothing was realised there. Weeks start on Monday.
+    """
     if len(trips) == 0:
-        return None
-    return float((trips["pnl"] > 0).mean())
-
-
-def profit_factor(trips: pd.DataFrame) -> float | None:
-    """Gross profit / gross loss. No losing trade but some profit -> inf; no trades (or all flat) -> None."""
-    if len(trips) == 0:
-        return None
-    pnl = trips["pnl"].to_numpy(dtype="float64")
-    gross_profit = float(pnl[pnl > 0].sum())
-    gross_loss = float(-pnl[pnl < 0].sum())
-    if gross_loss == 0:
-        return math.inf if gross_profit > 0 else None
-    return gross_profit / gross_loss
-
-
-def expectancy(trips: pd.DataFrame) -> float | None:
-    """Average USDT won or lost per round trip; None without trades."""
-    return None if len(trips) == 0 else float(trips["pnl"].mean())
-
-
-def net_pnl(trips: pd.DataFrame) -> float | None:
-    """Realised USDT P&L of all round trips after fees; None without trades."""
-    return None if len(trips) == 0 else float(trips["pnl"].sum())
+        return pd.Series(dtype="float64", name="pnl")
+    alias = {"D": "D", "W": "W-SUN", "M": "M", "Y": "Y"}.get(freq.upper())  # W-SUN: weeks end on Sunday
+    if alias is None:
+        raise ValueError(f"freq must be one of D, W, M, Y, not {freq!r}")
+    closed = pd.DatetimeIndex(trips["close_time"]).tz_convert("UTC").tz_localize(None)
+    pnl = pd.Series(trips["pnl"].to_numpy(dtype="float64"), index=closed.to_period(alias), name="pnl")
+    return pnl.groupby(level=0).sum()
 
 
 def _empty_trips() -> pd.DataFrame:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crbot.errors import InvalidInput
-from crbot.metrics import TRIP_COLUMNS, expectancy, net_pnl, profit_factor, round_trips, win_rate
+from crbot.metrics import TRIP_COLUMNS, duration_summary, profit_by_period, round_trips, win_rate
 
 T0 = pd.Timestamp("2026-01-05 12:00", tz="UTC")
 
@@ -35,10 +35,6 @@ def fills_frame(rows: list[tuple]) -> pd.DataFrame:
     frame["client_order_id"] = [f"c{i}" for i in range(len(rows))]
     frame["time"] = frame["time"].astype("datetime64[ns, UTC]")
     return frame
-
-
-def trips_frame(pnls: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({"pnl": pnls})
 
 
 def test_fifo_pnl_after_both_sides_fees_by_hand() -> None:
@@ -108,22 +104,48 @@ def test_missing_columns_raise_invalid_input() -> None:
         round_trips(pd.DataFrame({"time": [T0], "symbol": ["BTCUSDT"], "side": ["BUY"], "price": [1.0], "qty": [1.0]}))
 
 
-def test_trade_statistics_by_hand() -> None:
-    trips = trips_frame([10.0, -5.0, 0.0, 20.0])
-    assert win_rate(trips) == pytest.approx(0.5)  # break-even is not a win
-    assert profit_factor(trips) == pytest.approx(30 / 5)
-    assert expectancy(trips) == pytest.approx(25 / 4)
-    assert net_pnl(trips) == pytest.approx(25)
+def test_statistics_run_on_the_pnl_column_of_round_trips() -> None:
+    fills = fills_frame([(0, "BTCUSDT", "BUY", 100, 1, 0), (1, "BTCUSDT", "SELL", 110, 1, 0)])
+    assert win_rate(round_trips(fills)["pnl"]) == 1.0
+    assert win_rate(round_trips(None)["pnl"]) is None
 
 
-def test_statistics_without_trades_or_losses() -> None:
-    empty = trips_frame([])
-    assert win_rate(empty) is None
-    assert profit_factor(empty) is None
-    assert expectancy(empty) is None
-    assert profit_factor(trips_frame([3.0, 4.0])) == math.inf
-    assert profit_factor(trips_frame([0.0])) is None
-    assert profit_factor(trips_frame([-1.0])) == 0.0
+def test_durations_and_profit_by_period_by_hand() -> None:
+    day = 24 * 60
+    fills = fills_frame(
+        [
+            (0, "BTCUSDT", "BUY", 100, 1, 0),
+            (30, "BTCUSDT", "SELL", 110, 1, 0),  # +10, held 30 min, closed Mon 5 Jan
+            (60, "ETHUSDT", "BUY", 10, 1, 0),
+            (60 + 2 * day, "ETHUSDT", "SELL", 8, 1, 0),  # -2, held 2 days, closed Wed 7 Jan
+            (7 * day, "BTCUSDT", "BUY", 100, 1, 0),
+            (7 * day + 90, "BTCUSDT", "SELL", 105, 1, 0),  # +5, held 90 min, closed Mon 12 Jan
+            (27 * day, "BTCUSDT", "BUY", 100, 1, 0),
+            (27 * day + 60, "BTCUSDT", "SELL", 101, 1, 0),  # +1, held 1 h, closed Sun 1 Feb
+        ]
+    )
+    trips = round_trips(fills)
+    stats = duration_summary(trips)
+    assert stats["min"] == pd.Timedelta(minutes=30)
+    assert stats["max"] == pd.Timedelta(days=2)
+    assert stats["median"] == pd.Timedelta(minutes=75)
+    assert stats["mean"] == (pd.Timedelta(minutes=30 + 90 + 60) + pd.Timedelta(days=2)) / 4
+    assert duration_summary(round_trips(None)) == {"min": None, "median": None, "mean": None, "max": None}
+    daily = profit_by_period(trips, "D")
+    assert daily.to_dict() == {
+        pd.Period("2026-01-05", "D"): 10.0,
+        pd.Period("2026-01-07", "D"): -2.0,
+        pd.Period("2026-01-12", "D"): 5.0,
+        pd.Period("2026-02-01", "D"): 1.0,
+    }
+    weekly = profit_by_period(trips, "W")
+    assert weekly.tolist() == [8.0, 5.0, 1.0]
+    assert str(weekly.index[0].start_time.date()) == "2026-01-05"  # weeks start on Monday
+    assert profit_by_period(trips, "M").tolist() == [13.0, 1.0]
+    assert profit_by_period(trips, "Y").tolist() == [14.0]
+    assert profit_by_period(round_trips(None)).empty
+    with pytest.raises(ValueError, match="freq"):
+        profit_by_period(trips, "H")
 
 
 def reference_round_trips(fills: pd.DataFrame) -> list[tuple[str, float, float, float, pd.Timestamp]]:
