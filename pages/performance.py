@@ -1,5 +1,8 @@
 """Performance: the guide's metrics against their targets, equity and drawdown charts, round trips, CSV.
 
+Every figure comes from ``crbot.metrics`` (definitions in docs/METRICS.md): green when its target is met,
+red when missed, amber while the sample is too small to judge, grey with no data or no target.
+
 A journal of 100,000 fills must render fast: frames and metrics are computed once per journal and
 cached (``st.cache_data``, shared by all sessions) for a few seconds, charts are downsampled, and the
 table shows the newest trades while the CSV export carries them all (built only when clicked).
@@ -63,19 +66,73 @@ def render() -> None:
     _trades(rt, data["trips"])
 
 
+# Tile colour by status: judged figures green / red; below their minimum sample amber; no data or no target grey.
+STATUS_COLOUR = {"met": "green", "missed": "red", metrics.NOT_MEANINGFUL: "orange"}
+ENTRY_NOTE = (
+    "**Entry price** here is the volume-weighted fill price of the lots each sale closed (FIFO), "
+    "**fees not included**: both sides' fees are in *Entry fee* / *Exit fee* and taken out of *P&L*. "
+    "*Positions & orders* shows the average cost of what is still held, where a commission paid in the "
+    "base asset shrinks the quantity received: its average entry is the price ÷ (1 − fee rate), so a "
+    "fill at 88,941.21 reads 89,030.24 there at a 0.1 % fee. Both are in USDT."
+)
+
+
+def _delta(m: metrics.Metric) -> str | None:
+    parts = [f"target {m.target}"] if m.target else []
+    if m.status == metrics.NOT_MEANINGFUL:
+        parts.append(f"not yet meaningful ({m.sample:,} of {m.min_sample:,} {m.unit})")
+    elif m.status in ("met", "missed"):
+        parts.append(m.status)
+    return " · ".join(parts) or None
+
+
 def _metrics(items: list[metrics.Metric]) -> None:
     for start in range(0, len(items), COLUMNS_PER_ROW):
         row = st.columns(COLUMNS_PER_ROW)
         for col, m in zip(row, items[start : start + COLUMNS_PER_ROW], strict=False):
-            if m.ok is None:
-                delta, colour = (f"target {m.target}" if m.target else None), "off"
-            else:  # green when the target is met, red when missed (text never starts with "-")
-                delta, colour = f"target {m.target} · {'met' if m.ok else 'missed'}", "normal" if m.ok else "inverse"
-            col.metric(m.label, m.text, delta=delta, delta_color=colour, delta_arrow="off", border=True)
+            col.metric(
+                m.label,
+                m.text,
+                delta=_delta(m),
+                delta_color=STATUS_COLOUR.get(m.status, "gray"),
+                delta_arrow="off",
+                border=True,
+                help=f"{m.definition}. Based on {m.sample:,} {m.unit}; definitions in docs/METRICS.md."
+                if m.definition
+                else None,
+            )
+    st.caption(
+        "— means undefined for the data so far (no trades, no losing trade, flat equity, one day). Figures "
+        f"are judged only from {metrics.MIN_TRADES} round trips, {metrics.MIN_DAYS} daily returns, "
+        f"{metrics.MIN_FILLS} fills with an expected price or {metrics.MIN_ORDERS} orders with a latency; "
+        "below that they are amber, *not yet meaningful*. Sharpe, Sortino, CAGR and Calmar use the close of "
+        "each UTC day (the last equity point before 24:00 UTC), annualised over 365 days."
+    )
+
+
+def _durations(trips: pd.DataFrame) -> None:
+    held = metrics.duration_summary(trips)
+    if held["median"] is None:
+        return
+    text = " · ".join(f"{name} {_duration(value)}" for name, value in held.items())
+    st.caption(f"Holding time (open of the oldest lot to close): {text}")
+
+
+def _duration(value: pd.Timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    return (
+        f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
+    )
 
 
 def _trades(rt: Runtime, trips: pd.DataFrame) -> None:
     st.subheader("Round trips")
+    st.caption(ENTRY_NOTE)
+    _durations(trips)
     if trips.empty:
         st.info("No closed round trips yet: a trip closes when a SELL matches earlier BUY fills.")
     else:
@@ -89,7 +146,15 @@ def _trades(rt: Runtime, trips: pd.DataFrame) -> None:
             column_config={
                 "open_time": st.column_config.DatetimeColumn("Opened", format="YYYY-MM-DD HH:mm:ss"),
                 "close_time": st.column_config.DatetimeColumn("Closed", format="YYYY-MM-DD HH:mm:ss"),
-                "pnl": st.column_config.NumberColumn("P&L (USDT)", format="%.2f"),
+                "entry_price": st.column_config.NumberColumn(
+                    "Entry price",
+                    format="%.2f",
+                    help="volume-weighted fill price of the lots closed, fees not included",
+                ),
+                "exit_price": st.column_config.NumberColumn("Exit price", format="%.2f"),
+                "entry_fee": st.column_config.NumberColumn("Entry fee (USDT)", format="%.4f"),
+                "exit_fee": st.column_config.NumberColumn("Exit fee (USDT)", format="%.4f"),
+                "pnl": st.column_config.NumberColumn("P&L (USDT)", format="%.2f", help="after both sides' fees"),
                 "return_pct": st.column_config.NumberColumn("Return %", format="%.2f"),
             },
         )
