@@ -254,6 +254,13 @@ class TradingService:
         self.syncer.after("the cancel", symbols={symbol})
         return view
 
+    def cancel_all(self, symbol: str, *, actor: str) -> list[OrderView]:
+        """Cancel every open order on one symbol (the dashboard's "cancel all"). Never blocked by the trading state."""
+        views = self.broker.cancel_all(symbol)
+        self.journal.audit(actor=actor, action="order_cancel_all", detail=f"{symbol}: {len(views)} order(s)")
+        self.syncer.after("the cancel", symbols={symbol})
+        return views
+
     # ---- kill switch -------------------------------------------------------------------------------
     def stop(self, *, reason: str, actor: str, flatten: bool = False, all_balances: bool = False) -> StopReport:
         """HALTED first (no exchange needed), then cancel everything; ``flatten`` sells CRBOT's own positions,
