@@ -10,16 +10,18 @@ click or a rerun can never place it twice. After a send the ticket's fields are 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import streamlit as st
 
 from crbot.domain import Mode, OrderRequest, OrderType
-from crbot.errors import ConnectivityError, CrbotError
+from crbot.errors import ConnectivityError, CrbotError, InvalidInput
 from crbot.runtime import Runtime
 from crbot.service import Preview
-from ui.fmt import num, pct, usdt
+from ui.fmt import num, parse_decimal, pct, usdt
 from ui.runtime import actor, get_runtime
 from ui.ticket_price import price_panel
-from ui.ticket_state import INPUT_KEYS, SIZE_QTY, SIZE_QUOTE, TEXT_KEYS, describe, request_from, result_rows
+from ui.ticket_state import INPUT_KEYS, SIZE_QTY, SIZE_QUOTE, TEXT_KEYS, describe, max_amount, request_from, result_rows
 
 PENDING = "ticket_pending"  # {"req": OrderRequest, "cid": str} fixed at review time
 RESULT = "ticket_result"  # {"ok": bool, "text": str, "rows": list[dict]} of the last send
@@ -63,11 +65,21 @@ def _inputs(rt: Runtime, *, locked: bool) -> tuple[OrderRequest | None, str | No
         "Type", [OrderType.LIMIT.value, OrderType.MARKET.value], key="t_type", default="LIMIT", disabled=locked
     )
     size_in = st.radio("Size in", [SIZE_QTY, SIZE_QUOTE], key="t_size_in", horizontal=True, disabled=locked)
-    st.text_input(
+    amount_col, max_col = st.columns([4, 1], vertical_alignment="bottom")
+    amount_col.text_input(
         f"{SIZE_QTY} (base asset)" if size_in == SIZE_QTY else "Amount (USDT)",
         key="t_amount",
         placeholder="e.g. 0.001" if size_in == SIZE_QTY else "e.g. 50",
         disabled=locked,
+    )
+    max_col.button(
+        "Max",
+        key="t_max",
+        disabled=locked,
+        on_click=_fill_max,
+        args=(rt,),
+        help="What the free balance allows (a BUY net of the fee), rounded down to the lot step",
+        width="stretch",
     )
     market = kind == OrderType.MARKET.value
     last = rt.service.prices({symbol}).get(symbol) if symbol else None
@@ -114,6 +126,41 @@ def _show_preview(p: Preview) -> None:
         st.error(f"Risk check: **{p.denial.code}** — {p.denial.detail}  \n{p.denial.hint}", icon=":material/gpp_bad:")
     else:
         st.success(f"Risk check passed · equity {usdt(p.equity)}", icon=":material/verified_user:")
+
+
+def _typed_price(text: str | None) -> Decimal | None:
+    try:
+        return parse_decimal(text, "Limit price")
+    except InvalidInput:
+        return None
+
+
+def _fill_max(rt: Runtime) -> None:
+    """Callback: the size field gets what the free balance allows (reads the committed side, type, price)."""
+    state = st.session_state
+    symbol = state.get("t_symbol") or rt.settings.symbols[0]
+    rules = rt.service.broker.rules().get(symbol)
+    market = state.get("t_type") == OrderType.MARKET.value
+    price = None if market else _typed_price(state.get("t_price"))
+    price = price or rt.service.prices({symbol}).get(symbol)
+    if rules is None or price is None:
+        state[NOTICE] = "Max needs the symbol's rules and a price: type a limit price or wait for a price."
+        return
+    free = {b.asset: b.free for b in rt.service.balances()}
+    amount = max_amount(
+        buy=state.get("t_side", "BUY") == "BUY",
+        by_qty=state.get("t_size_in", SIZE_QTY) == SIZE_QTY,
+        price=price,
+        free_base=free.get(rules.base_asset, Decimal(0)),
+        free_quote=free.get(rules.quote_asset, Decimal(0)),
+        rules=rules,
+        fee_rate=rt.settings.fee_rate,
+        market=market,
+    )
+    if amount <= 0:
+        state[NOTICE] = f"Nothing free to {'buy with' if state.get('t_side', 'BUY') == 'BUY' else 'sell'}."
+        return
+    state["t_amount"] = format(amount.normalize(), "f")
 
 
 def _current(rt: Runtime) -> OrderRequest | None:

@@ -7,11 +7,13 @@ typed is committed together with the button click), never a request computed in 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from crbot.domain import OrderRequest, OrderType, Side
 from crbot.errors import InvalidInput
+from crbot.exchange import filters
+from crbot.exchange.rules import SymbolRules
 from crbot.journal import JournalOrder
 from crbot.service import PlaceResult, TradingService
 from ui.fmt import num, parse_decimal
@@ -48,6 +50,27 @@ def request_from(state: Mapping[str, Any], default_symbol: str) -> tuple[OrderRe
     except InvalidInput as err:
         return None, str(err)
     return req, None
+
+
+def max_amount(
+    *,
+    buy: bool,
+    by_qty: bool,
+    price: Decimal,
+    free_base: Decimal,
+    free_quote: Decimal,
+    rules: SymbolRules,
+    fee_rate: Decimal,
+    market: bool,
+) -> Decimal:
+    """What the free balance allows, in the ticket's size unit, rounded down: a BUY spends the free quote net
+    of the fee, a SELL sells the free base rounded down to the lot step. ``price``: the limit or the last."""
+    cent = Decimal("0.01")
+    if buy:
+        quote = (free_quote * (1 - fee_rate)).quantize(cent, rounding=ROUND_DOWN)
+        return quote if not by_qty else filters.floor_qty(rules, quote / price, market=market)
+    qty = filters.floor_qty(rules, free_base, market=market)
+    return qty if by_qty else (qty * price).quantize(cent, rounding=ROUND_DOWN)
 
 
 def describe(req: OrderRequest) -> str:

@@ -168,3 +168,22 @@ def test_market_buy_by_usdt_amount_fills_and_shows_as_a_position(page, runtime) 
     positions = page("positions").run()
     assert not positions.exception
     assert "BTCUSDT" in list(positions.dataframe[0].value["Symbol"])
+
+
+def test_max_fills_what_the_free_balance_allows(page, runtime) -> None:
+    at = page("ticket").run()
+    at.radio(key="t_size_in").set_value("USDT amount").run()
+    at.button(key="t_max").click().run()
+    assert at.text_input(key="t_amount").value == "9990"  # 10000 USDT free, net of the 0.1 % fee
+
+    price = resting_price(runtime)
+    at.radio(key="t_size_in").set_value("Quantity")
+    at.text_input(key="t_price").input(str(price)).run()
+    at.button(key="t_max").click().run()
+    qty = Decimal(at.text_input(key="t_amount").value)
+    step = runtime.broker.rules()["BTCUSDT"].step_size
+    assert qty % step == 0 and qty * price <= Decimal("9990") < (qty + step) * price
+
+    at.button_group(key="t_side").set_value("SELL").run()
+    at.button(key="t_max").click().run()
+    assert any("Nothing free to sell" in t for t in texts(at, "warning"))
