@@ -63,7 +63,23 @@ def render() -> None:
             st.plotly_chart(charts.drawdown_figure(data["drawdown"]), width="stretch", key="perf_drawdown")
         else:
             st.info("No drawdown to show yet.")
+    _profit_by_period(data["trips"])
     _trades(rt, data["trips"])
+
+
+PERIODS = {"Day": "D", "Week": "W", "Month": "M", "Year": "Y"}
+
+
+def _profit_by_period(trips: pd.DataFrame) -> None:
+    st.subheader("Realised P&L by period")
+    if trips.empty:
+        st.info("No closed round trips yet.")
+        return
+    choice = st.radio("Period", list(PERIODS), index=2, horizontal=True, key="perf_period")
+    by_period = metrics.profit_by_period(trips, PERIODS[choice or "Month"])
+    frame = pd.DataFrame({"period": by_period.index.astype(str), "P&L (USDT)": by_period.to_numpy()})
+    st.bar_chart(frame, x="period", y="P&L (USDT)", height=220)
+    st.caption("Round-trip P&L after fees, by the UTC period in which the trip closed (weeks start on Monday).")
 
 
 # Tile colour by status: judged figures green / red; below their minimum sample amber; no data or no target grey.
