@@ -59,9 +59,9 @@ def _inputs(rt: Runtime, *, locked: bool) -> tuple[OrderRequest | None, str | No
     """Draw the ticket's widgets (disabled while a review is pending); the request they describe."""
     symbols = list(rt.settings.symbols)
     symbol = st.selectbox("Symbol", symbols, key="t_symbol", disabled=locked)
-    c1, c2 = st.columns(2)
-    c1.segmented_control("Side", ["BUY", "SELL"], key="t_side", default="BUY", disabled=locked)
-    kind = c2.segmented_control(
+    # one above the other: side by side in half a page, "MARKET" was cut to "MARK" at 1024 px
+    st.segmented_control("Side", ["BUY", "SELL"], key="t_side", default="BUY", disabled=locked)
+    kind = st.segmented_control(
         "Type", [OrderType.LIMIT.value, OrderType.MARKET.value], key="t_type", default="LIMIT", disabled=locked
     )
     size_in = st.radio("Size in", [SIZE_QTY, SIZE_QUOTE], key="t_size_in", horizontal=True, disabled=locked)

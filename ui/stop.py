@@ -1,9 +1,12 @@
 """The big STOP: a button that opens a confirmation dialog, the report of what STOP did, and resume.
 
 Dialog pattern (STREAMLIT_NOTES): the button only sets a session flag; while it is set the dialog is
-opened; its confirm button runs ``service.stop`` in a callback (before any element is drawn, so no
-rerun can cut it), stores the report and clears the flag. The HALTED state itself lives in the
-database, never in the session.
+opened; its confirm button's callback fixes what to do (reason, flatten) in ``RUNNING``; the dialog's
+next run shows a progress status and runs ``service.stop`` inside it. The flags are cleared before the
+call and the report is stored right after it with no Streamlit element in between (a rerun can only cut
+in at the next element; STOP is idempotent anyway). The HALTED state itself lives in the database,
+never in the session. The report is compact (a summary line, the order ids under "Details") so the
+sidebar keeps Resume in view.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ logger = logging.getLogger(__name__)
 OPEN = "stop_dialog_open"
 ALL_WORD = "SELL ALL"  # typed to flatten every balance, not only what CRBOT bought
 REPORT = "stop_report"
+RUNNING = "stop_running"  # {"reason", "flatten", "everything"} fixed by Confirm, run by the dialog
 STOP_CSS = """<style>
 .st-key-stop button {min-height: 3.6rem; font-size: 1.5rem; font-weight: 800; letter-spacing: .12em;
   background: #c62828; border-color: #c62828; color: #fff;}
@@ -58,7 +62,11 @@ def dialog_if_open(rt: Runtime) -> None:
 
 @st.dialog("STOP trading", width="medium", on_dismiss=_close)
 def _dialog(rt: Runtime) -> None:
-    if not st.session_state.get(OPEN):  # confirmed or cancelled in this dialog's callback: close it
+    if not st.session_state.get(OPEN):  # cancelled in this dialog's callback: close it
+        st.rerun()
+    params = st.session_state.get(RUNNING)
+    if params is not None:
+        _run(rt, params)
         st.rerun()
     st.markdown(
         "STOP latches **HALTED** for every dashboard tab, the CLI and bots, then cancels **every open order on "
@@ -99,17 +107,36 @@ def _confirm(rt: Runtime) -> None:
     everything = flatten and bool(st.session_state.get("stop_all_balances"))
     if everything and (st.session_state.get("stop_all_word") or "").strip() != ALL_WORD:
         everything = False  # never sell the whole account on anything less than the typed word
-    st.session_state[OPEN] = False
+    st.session_state[RUNNING] = {"reason": reason, "flatten": flatten, "everything": everything}
+
+
+def _run(rt: Runtime, params: dict) -> None:
+    """STOP inside a progress status; the report is stored before the next element is drawn."""
     try:
-        report = rt.service.stop(reason=reason, actor=actor(rt), flatten=flatten, all_balances=everything)
+        count = len(rt.service.open_orders())
+    except Exception:  # a count for the label only: never let it stand between the trader and STOP
+        count = None
+    orders = f"{count} open order(s)" if count is not None else "every open order"
+    with st.status(f"STOP: halting, cancelling {orders}, verifying with the exchange…", expanded=True) as status:
+        st.session_state.pop(RUNNING, None)
+        st.session_state[OPEN] = False
+        _stop(rt, params)
+        status.update(label="STOP finished", state="complete")
+
+
+def _stop(rt: Runtime, params: dict) -> None:
+    flatten, everything = params["flatten"], params["everything"]
+    try:
+        report = rt.service.stop(reason=params["reason"], actor=actor(rt), flatten=flatten, all_balances=everything)
     except CrbotError as err:
-        st.session_state[REPORT] = {"ok": False, "lines": [f"STOP failed: {err}"], "failed": True}
+        st.session_state[REPORT] = {"ok": False, "lines": [f"STOP failed: {err}"], "failed": True, "details": []}
         return
     except Exception as err:  # the kill switch must always say what happened, whatever broke
         logger.exception("STOP failed")
         st.session_state[REPORT] = {
             "ok": False,
             "failed": True,
+            "details": [],
             "lines": [
                 f"STOP failed: {type(err).__name__}: {err} — press STOP again; if it keeps failing, "
                 "cancel the orders on the exchange directly."
@@ -117,14 +144,15 @@ def _confirm(rt: Runtime) -> None:
         }
         return
     lines = [f"State: {report.state}" + (" (was already halted)" if report.already_halted else "")]
-    lines.append(f"Canceled: {len(report.canceled)}" + (f" — {', '.join(report.canceled)}" if report.canceled else ""))
+    lines.append(f"Canceled: {len(report.canceled)}")
+    details = [f"Canceled: {c}" for c in report.canceled]
     if flatten:
-        lines.append(f"Flattened: {', '.join(report.flattened) or 'nothing to sell'}")
-        lines += [f"Kept: {k}" for k in report.kept]
+        lines.append(f"Flattened: {len(report.flattened)}")
+        details += [f"Flattened: {f}" for f in report.flattened] + [f"Kept: {k}" for k in report.kept]
     lines += [f"Error: {e}" for e in report.errors]
     if report.left_open:
         lines.append(f"STILL OPEN: {', '.join(report.left_open)} — press STOP again or cancel them on the exchange.")
-    st.session_state[REPORT] = {"ok": report.ok, "lines": lines, "failed": False}
+    st.session_state[REPORT] = {"ok": report.ok, "lines": lines, "failed": False, "details": details}
     for key in ("stop_reason", "stop_flatten", "stop_all_balances", "stop_all_word"):
         st.session_state.pop(key, None)
 
@@ -139,6 +167,9 @@ def report() -> None:
         st.success(f"**STOP done, nothing left open.**  \n{text}", icon=":material/verified:")
     else:
         st.error(f"**STOP incomplete.**  \n{text}", icon=":material/error:")
+    if rep.get("details"):
+        with st.expander(f"Details ({len(rep['details'])})"):
+            st.markdown("  \n".join(f"`{d}`" for d in rep["details"]))
     st.button("Dismiss", key="stop_report_dismiss", on_click=st.session_state.pop, args=(REPORT, None))
 
 

@@ -22,7 +22,10 @@ def test_stop_halts_and_cancels_everything(app, runtime) -> None:
     assert runtime.service.open_orders() == []
     assert runtime.broker.open_orders() == []
     assert any("HALTED" in t for t in texts(at.sidebar, "error"))
-    assert any("nothing left open" in t and cid in t for t in texts(at.sidebar, "success"))
+    # compact: the summary counts, the order ids wait under "Details" (Resume stays in view)
+    assert any("nothing left open" in t and "Canceled: 1" in t and cid not in t for t in texts(at.sidebar, "success"))
+    details = at.sidebar.expander[0]
+    assert details.label == "Details (1)" and any(cid in str(m.value) for m in details.markdown)
     assert not at.session_state["stop_dialog_open"]
 
 
@@ -76,4 +79,5 @@ def test_flatten_sells_only_crbots_coins_unless_sell_all_is_typed(app, runtime, 
     assert not at.exception
     assert calls and calls[0]["flatten"] and not calls[0]["all_balances"]
     report = " ".join(texts(at.sidebar, "success") + texts(at.sidebar, "error"))
-    assert "ETHUSDT sold" in report
+    assert "Flattened: 1" in report
+    assert any("ETHUSDT sold" in str(m.value) for m in at.sidebar.expander[0].markdown)
