@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -10,6 +11,8 @@ from typing import Any
 
 
 def to_jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):  # JSON has no Infinity/NaN: text like a Decimal's
+        return None if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, datetime):

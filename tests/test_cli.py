@@ -96,3 +96,13 @@ def test_bracket_stop_refuse_resume_across_processes(cli_env):
     assert code == 0 and out["trading_state"] == "ACTIVE"
     code, out = crbot("order", "status", "--symbol", "BTCUSDT", "--id", cid)
     assert code == 0 and out["status"] == "CANCELED"
+
+
+def test_json_output_is_valid_json_even_for_an_infinite_metric() -> None:
+    import json
+
+    from crbot.jsonable import to_jsonable
+
+    text = json.dumps(to_jsonable({"profit_factor": float("inf"), "sharpe": float("nan"), "loss": float("-inf")}))
+    assert json.loads(text) == {"profit_factor": "Infinity", "sharpe": None, "loss": "-Infinity"}
+    assert "NaN" not in text and "Infinity," not in text.replace('"Infinity"', "")
