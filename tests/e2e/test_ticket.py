@@ -16,7 +16,15 @@ pytestmark = pytest.mark.e2e
 def _open_ticket(page: Page, dashboard: str) -> Decimal:
     page.goto(dashboard)
     wait_idle(page)
-    page.get_by_test_id("stSidebar").get_by_role("link", name="Order ticket").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text("Trading:")
+    if "HALTED" in sidebar.inner_text():  # another test of this server pressed STOP
+        page.locator(".st-key-resume_word input").fill("RESUME")
+        page.locator(".st-key-resume_reason input").fill("e2e: ticket tests")
+        page.locator(".st-key-resume_submit button").click()
+        wait_idle(page)
+        expect(sidebar).to_contain_text("ACTIVE")
+    sidebar.get_by_role("link", name="Order ticket").click()
     wait_idle(page)
     last_text = page.locator(".st-key-t_last").inner_text()
     return Decimal(re.search(r"([\d,]+\.?\d*)", last_text).group(1).replace(",", ""))
