@@ -162,15 +162,16 @@ def report() -> None:
     rep = st.session_state.get(REPORT)
     if not rep:
         return
-    text = "  \n".join(rep["lines"])
+    text = " · ".join(rep["lines"])  # one short paragraph: the sidebar must keep Resume in view
     if rep["ok"]:
         st.success(f"**STOP done, nothing left open.**  \n{text}", icon=":material/verified:")
     else:
         st.error(f"**STOP incomplete.**  \n{text}", icon=":material/error:")
+    details, dismiss = st.columns([3, 2], vertical_alignment="top")
     if rep.get("details"):
-        with st.expander(f"Details ({len(rep['details'])})"):
+        with details.expander(f"Details ({len(rep['details'])})"):
             st.markdown("  \n".join(f"`{d}`" for d in rep["details"]))
-    st.button("Dismiss", key="stop_report_dismiss", on_click=st.session_state.pop, args=(REPORT, None))
+    dismiss.button("Dismiss", key="stop_report_dismiss", on_click=st.session_state.pop, args=(REPORT, None))
 
 
 def resume_form(rt: Runtime, state: str, *, key: str = "resume") -> None:
