@@ -25,6 +25,7 @@ from ui.ticket_state import INPUT_KEYS, SIZE_QTY, SIZE_QUOTE, TEXT_KEYS, describ
 
 PENDING = "ticket_pending"  # {"req": OrderRequest, "cid": str} fixed at review time
 RESULT = "ticket_result"  # {"ok": bool, "text": str, "rows": list[dict]} of the last send
+PREVIEW_CSS = """<style>.st-key-t_preview [data-testid="stMetricValue"] {font-size: 1.4rem;}</style>"""
 NOTICE = "ticket_notice"  # why Review / Confirm did nothing (shown once, next to the buttons)
 
 
@@ -44,7 +45,9 @@ def render() -> None:
             st.info(problem)
         elif req is not None:
             preview = rt.service.preview(req)
-            _show_preview(preview)
+            with st.container(key="t_preview"):
+                st.html(PREVIEW_CSS)
+                _show_preview(preview)
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         st.warning(notice, icon=":material/sync_problem:")
@@ -65,21 +68,19 @@ def _inputs(rt: Runtime, *, locked: bool) -> tuple[OrderRequest | None, str | No
         "Type", [OrderType.LIMIT.value, OrderType.MARKET.value], key="t_type", default="LIMIT", disabled=locked
     )
     size_in = st.radio("Size in", [SIZE_QTY, SIZE_QUOTE], key="t_size_in", horizontal=True, disabled=locked)
-    amount_col, max_col = st.columns([4, 1], vertical_alignment="bottom")
-    amount_col.text_input(
+    st.text_input(
         f"{SIZE_QTY} (base asset)" if size_in == SIZE_QTY else "Amount (USDT)",
         key="t_amount",
         placeholder="e.g. 0.001" if size_in == SIZE_QTY else "e.g. 50",
         disabled=locked,
     )
-    max_col.button(
+    st.button(
         "Max",
         key="t_max",
         disabled=locked,
         on_click=_fill_max,
         args=(rt,),
         help="What the free balance allows (a BUY net of the fee), rounded down to the lot step",
-        width="stretch",
     )
     market = kind == OrderType.MARKET.value
     last = rt.service.prices({symbol}).get(symbol) if symbol else None
@@ -95,11 +96,11 @@ def _show_preview(p: Preview) -> None:
     if p.error and not p.denial:
         st.error(p.error, icon=":material/block:")
         return
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3 = st.columns(3, gap="small")
     c1.metric("Quantity", num(p.quantity))
     c2.metric("Price (USDT)", num(p.price), help=f"Last traded: {num(p.last_price)}")
     c3.metric("Notional (USDT)", num(p.notional, 2))
-    c4, c5, c6 = st.columns(3)
+    c4, c5, c6 = st.columns(3, gap="small")
     c4.metric("Fee est. (USDT)", num(p.fee_estimate, 4))
     loss_pct = f"-{pct(p.loss_at_stop_pct)} of equity" if p.loss_at_stop_pct is not None else None
     c5.metric(
