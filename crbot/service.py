@@ -155,6 +155,10 @@ class TradingService:
         since = order.created_at - timedelta(minutes=5)  # the exchange's clock may run behind ours
         return [f for f in self.journal.fills(symbol=order.symbol, since=since) if f.order_id == order.order_id]
 
+    def data_version(self) -> tuple[int, int]:
+        """Changes whenever a fill or an equity point is journaled (pages poll it to redraw at once)."""
+        return self.journal.data_version()
+
     # frames for metrics and charts (pandas; loaded only when asked)
     def fills_frame(self):
         return self.journal.fills_frame()

@@ -19,13 +19,14 @@ from crbot.service import TradingService
 from ui import charts
 from ui.runtime import get_runtime
 
-CACHE_TTL_S = 15  # a new fill shows up within this; "Recompute" forces it at once
+CACHE_TTL_S = 600  # keyed by the journal's data version: a new fill or equity point recomputes at once
+POLL_S = 5  # how often the page asks whether the journal changed (two indexed MAX queries)
 TABLE_ROWS = 2000
 COLUMNS_PER_ROW = 4
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner="Computing performance…", max_entries=4)
-def _compute(journal_url: str, _service: TradingService) -> dict:
+def _compute(journal_url: str, version: tuple[int, int], _service: TradingService) -> dict:
     fills = _service.fills_frame()
     equity = _service.equity_frame()
     drawdown = metrics.drawdown_series(metrics.equity_series(equity))
@@ -43,9 +44,13 @@ def _compute(journal_url: str, _service: TradingService) -> dict:
 def render() -> None:
     rt = get_runtime()
     st.title("Performance")
-    data = _compute(rt.journal.url, rt.service)
+    version = rt.service.data_version()
+    data = _compute(rt.journal.url, version, rt.service)
+    _redraw_on_change(rt, version)
     top = st.columns([4, 1])
-    top[0].caption(f"{data['fills']:,} fills · {len(data['trips']):,} round trips · refreshed every {CACHE_TTL_S} s")
+    top[0].caption(
+        f"{data['fills']:,} fills · {len(data['trips']):,} round trips · redrawn within {POLL_S} s of a fill"
+    )
     if top[1].button("Recompute", key="perf_recompute", icon=":material/refresh:"):
         _compute.clear()
         st.rerun()
@@ -65,6 +70,13 @@ def render() -> None:
             st.info("No drawdown to show yet.")
     _profit_by_period(data["trips"])
     _trades(rt, data["trips"])
+
+
+@st.fragment(run_every=f"{POLL_S}s")
+def _redraw_on_change(rt: Runtime, shown: tuple[int, int]) -> None:
+    """A fill or an equity point journaled by anyone (this tab, the CLI, a bot): redraw the page with it."""
+    if rt.service.data_version() != shown:
+        st.rerun(scope="app")
 
 
 PERIODS = {"Day": "D", "Week": "W", "Month": "M", "Year": "Y"}

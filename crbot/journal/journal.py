@@ -6,6 +6,8 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from crbot.clock import Clock
 from crbot.journal.control import ControlJournal, read_limits, read_state
 from crbot.journal.database import Database
@@ -13,6 +15,7 @@ from crbot.journal.equity import EquityJournal, read_day_start
 from crbot.journal.exits import ExitJournal
 from crbot.journal.fill_frames import FillFrameCache
 from crbot.journal.fills import FillJournal
+from crbot.journal.models import EquityRow, FillRow
 from crbot.journal.orders import OrderJournal, count_orders_since, open_orders_except
 from crbot.journal.records import PretradeFacts
 
@@ -56,6 +59,14 @@ class Journal(OrderJournal, ExitJournal, FillJournal, ControlJournal, EquityJour
                 orders_since=count_orders_since(session, orders_since),
                 open_elsewhere=tuple(open_orders_except(session, open_other_than)) if open_other_than else (),
             )
+
+    def data_version(self) -> tuple[int, int]:
+        """(newest fill revision, newest equity point): changes whenever what the metrics read changes. Two
+        indexed MAX queries: cheap enough to poll every few seconds."""
+        with self._db.read() as session:
+            fills = session.scalar(select(func.max(FillRow.revision))) or 0
+            equity = session.scalar(select(func.max(EquityRow.id))) or 0
+        return int(fills), int(equity)
 
     def backup(self, path: str | Path) -> Path:
         """Online backup of a SQLite journal to ``path`` (consistent even while others write)."""

@@ -144,3 +144,21 @@ def test_dust_left_by_a_sell_is_not_listed_as_a_position(page, runtime) -> None:
     assert not positions.exception
     assert any("No positions" in t for t in texts(positions, "info"))
     assert any("Dust" in t and "BTCUSDT" in t for t in texts(positions, "caption"))
+
+
+def test_performance_shows_a_new_fill_at_once_not_after_a_cache_expires(page, runtime) -> None:
+    now = runtime.clock.now()
+
+    def fill(trade_id: int, side: Side, price: str) -> Fill:
+        return Fill(symbol="ETHUSDT", trade_id=trade_id, order_id=trade_id, side=side, price=Decimal(price),
+                    quantity=Decimal("0.1"), quote_qty=Decimal(price) * Decimal("0.1"), commission=Decimal("0.01"),
+                    commission_asset="USDT", is_maker=False, time=now + timedelta(minutes=trade_id))  # fmt: skip
+
+    runtime.journal.record_fills([fill(1, Side.BUY, "3000")])
+    at = page("performance").run()
+    assert "1 fills · 0 round trips" in at.caption[0].value
+    version = runtime.service.data_version()
+    runtime.journal.record_fills([fill(2, Side.SELL, "3100")])  # e.g. a fill synced from the exchange
+    assert runtime.service.data_version() != version  # what the page's 5 s poll compares
+    at.run()  # the redraw the poll triggers: no cache expiry to wait for
+    assert "2 fills · 1 round trips" in at.caption[0].value
