@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
@@ -111,8 +112,10 @@ def _add_audit(session: Session, now: datetime, *, actor: str, action: str, deta
     session.add(AuditRow(time=now, actor=actor, action=action, detail=detail, reason=reason))
 
 
-def read_state(session: Session) -> StateRecord:
-    row = session.get(TradingStateRow, _STATE_ROW_ID)
+def read_state(session: Session | Connection) -> StateRecord:
+    """The latched state, read with a plain column select: works in an ORM session and on a Core connection."""
+    t = TradingStateRow
+    row = session.execute(select(t.state, t.since, t.actor, t.reason).where(t.id == _STATE_ROW_ID)).first()
     if row is None:
         return StateRecord(state=TradingState.ACTIVE, since=None, actor="", reason="never set")
     return StateRecord(state=TradingState(row.state), since=row.since, actor=row.actor, reason=row.reason)

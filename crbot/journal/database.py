@@ -61,6 +61,13 @@ class Database:
             yield session
 
     @contextmanager
+    def write_core(self) -> Iterator[Connection]:
+        """A write transaction on a plain connection (no ORM session): the order path's intent, where the
+        session's unit of work would cost more than the durable commit itself."""
+        with self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A plain read connection for bulk queries (frames), no ORM objects."""
         with self.engine.connect() as conn:

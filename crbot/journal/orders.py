@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
@@ -93,15 +93,17 @@ class OrderJournal:
             raise InvalidInput(f"client order ids repeat within one intent: {cids}", hint="give every order its own id")
         now = self._clock.now()
         parent = specs[0].client_order_id if planned else None
-        with self._db.write() as session:
-            state = read_state(session)
+        with self._db.write_core() as conn:
+            state = read_state(conn)
             if state.state is TradingState.HALTED and not while_halted:
                 raise Denied(
                     "TRADING_HALTED",
                     f"trading is HALTED {state.describe()}; no new orders are accepted",
                     hint="cancels still work; fix the cause, then resume trading with the typed confirmation",
                 )
-            taken = _existing(session, cids)
+            taken = set(
+                conn.execute(select(OrderRow.client_order_id).where(OrderRow.client_order_id.in_(cids))).scalars()
+            )
             if taken:
                 raise InvalidInput(
                     f"client order id already journaled: {', '.join(sorted(taken))}",
@@ -110,19 +112,20 @@ class OrderJournal:
             unsent = dict(order_id=None, executed_qty=ZERO, cumulative_quote=ZERO, latency_ms=None, reason="",
                           source=source, mode=mode, actor=actor, created_at=now, updated_at=now)  # fmt: skip
             rows = [
-                _new_row(s, **unsent, status=OrderStatus.INTENT.value, list_client_id=list_client_id,
-                         parent_client_id=None, expected_price=expected_price)
+                _values(s, **unsent, status=OrderStatus.INTENT.value, list_client_id=list_client_id,
+                        parent_client_id=None, expected_price=expected_price)
                 for s in specs
             ] + [
-                _new_row(s, **unsent, status=OrderStatus.PLANNED.value, list_client_id=planned_list_id,
-                         parent_client_id=parent, expected_price=None)
+                _values(s, **unsent, status=OrderStatus.PLANNED.value, list_client_id=planned_list_id,
+                        parent_client_id=parent, expected_price=None)
                 for s in planned
             ]  # fmt: skip
-            session.add_all(rows)
+            conn.execute(insert(OrderRow), rows)
         for row in rows:
             logger.info(
-                "order %s %s %s %s journaled as %s", row.client_order_id, row.symbol, row.side, row.type, row.status
-            )
+                "order %s %s %s %s journaled as %s",
+                row["client_order_id"], row["symbol"], row["side"], row["type"], row["status"],
+            )  # fmt: skip
 
     def record_ack(self, view: OrderView, *, latency_ms: float | None = None) -> TradingState:
         """Store the exchange's acknowledgement (status, order id, executed amounts, round trip).
@@ -297,38 +300,40 @@ def _merge(row: OrderRow, view: OrderView) -> bool:
     return before != after  # by value: Decimal("1.0") == Decimal("1.00") is no change
 
 
-def _new_row(order: OrderSpec | OrderView, **fields: Any) -> OrderRow:
-    """A new row for an order we are about to send (a spec) or learn of (an exchange view)."""
-    return OrderRow(
-        client_order_id=order.client_order_id,
-        symbol=order.symbol,
-        side=order.side.value,
-        type=order.type.value,
-        quantity=order.quantity,
-        price=order.price,
-        stop_price=order.stop_price,
+def _values(order: OrderSpec | OrderView, **fields: Any) -> dict[str, Any]:
+    """A new order row's values, for an order we are about to send (a spec) or learn of (an exchange view)."""
+    return {
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "type": order.type.value,
+        "quantity": order.quantity,
+        "price": order.price,
+        "stop_price": order.stop_price,
         **fields,
-    )
+    }
 
 
 def _row_from_view(view: OrderView, *, source: str, mode: str, now: datetime) -> OrderRow:
     """An order the exchange told us of (placed outside CRBOT, or acked before its intent was journaled)."""
-    return _new_row(
-        view,
-        list_client_id=None,
-        parent_client_id=None,
-        status=view.status.value,
-        order_id=view.order_id,
-        executed_qty=view.executed_qty,
-        cumulative_quote=view.cumulative_quote,
-        reason="",
-        source=source,
-        mode=mode,
-        actor="",
-        expected_price=None,
-        latency_ms=None,
-        created_at=view.time,
-        updated_at=now,
+    return OrderRow(
+        **_values(
+            view,
+            list_client_id=None,
+            parent_client_id=None,
+            status=view.status.value,
+            order_id=view.order_id,
+            executed_qty=view.executed_qty,
+            cumulative_quote=view.cumulative_quote,
+            reason="",
+            source=source,
+            mode=mode,
+            actor="",
+            expected_price=None,
+            latency_ms=None,
+            created_at=view.time,
+            updated_at=now,
+        )
     )
 
 
