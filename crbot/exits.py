@@ -14,13 +14,16 @@ start-up (or reconcile) finds them here (``resend_unanswered`` before reconcile,
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from crbot.domain import ZERO, OrderListSpec, OrderStatus, OrderView, Side
 from crbot.errors import CrbotError, OrderNotFound, fmt
+from crbot.exchange.rules import SymbolRules
 from crbot.executor import Executor, Sendable
 from crbot.journal import Journal, JournalOrder
+from crbot.portfolio import own_positions
 
 logger = logging.getLogger(__name__)
 
@@ -115,13 +118,17 @@ class ExitKeeper:
                 continue
             self.journal.apply_exchange_view(views)
 
-    def unprotected(self, *, held: dict[str, Decimal], open_exit_symbols: set[str]) -> list[Unprotected]:
-        """Filled entries whose exits are not working, for symbols still held and with no open exit order.
-
-        ``held``: base quantity per symbol on the account; ``open_exit_symbols``: symbols with an open order
-        that would close a long (a SELL). Flat or otherwise protected positions are not flagged."""
+    def unprotected(self, rules: Mapping[str, SymbolRules]) -> list[Unprotected]:
+        """Filled entries whose exits are not working, for symbols still held (CRBOT's own net position, from
+        the journal) and with no open SELL that would close them. Flat or otherwise protected ones are not
+        flagged. Journal reads only; CRBOT's fills are read only when some entry's exits failed."""
+        failed = self.journal.entries_with_failed_exits()
+        if not failed:  # the usual case, asked on every page: one small query
+            return []
+        held = own_positions(self.journal.own_fills(), rules)
+        open_exit_symbols = {o.symbol for o in self.journal.orders(open_only=True) if o.side is Side.SELL}
         found = []
-        for entry, exits in self.journal.entries_with_failed_exits():
+        for entry, exits in failed:
             qty = min((leg.quantity for leg in exits), default=ZERO)
             if entry.side is not Side.BUY or entry.symbol in open_exit_symbols or held.get(entry.symbol, ZERO) < qty:
                 continue

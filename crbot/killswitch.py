@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 
 from crbot.broker.base import Broker
@@ -20,7 +21,6 @@ from crbot.clock import Clock
 from crbot.domain import (
     QUOTE_ASSET,
     ZERO,
-    Fill,
     OrderSpec,
     OrderStatus,
     OrderType,
@@ -34,12 +34,13 @@ from crbot.exchange import filters
 from crbot.exchange.rules import SymbolRules
 from crbot.executor import Executor
 from crbot.normalize import new_client_order_id
-from crbot.portfolio import symbol_for
+from crbot.portfolio import own_positions, symbol_for
 
 logger = logging.getLogger(__name__)
 
 RESUME_WORD = "RESUME"
 MAX_PARALLEL = 20
+IN_FLIGHT_AGE = timedelta(seconds=60)  # an intent this young may be on the wire right now
 IN_FLIGHT_WAIT_S = 3.0  # how long STOP waits for orders journaled just before the latch to be answered
 STOP_COMPLETED, STOP_INCOMPLETE = "stop_completed", "stop_incomplete"
 
@@ -75,7 +76,9 @@ class KillSwitch:
     def _sweep(
         self, *, reason: str, actor: str, flatten: bool, all_balances: bool, changed: bool = False
     ) -> StopReport:
-        in_flight = [o for o in self.journal.pending_outcomes() if o.status is OrderStatus.INTENT]
+        recent = self.clock.now() - IN_FLIGHT_AGE  # older INTENTs are crash leftovers for reconcile, not in flight
+        pending = self.journal.pending_outcomes()
+        in_flight = [o for o in pending if o.status is OrderStatus.INTENT and o.created_at >= recent]
         errors: list[str] = []
         canceled = self._cancel_everything(errors)
         if in_flight:  # sent by another process just before the latch: wait for the answer, then cancel
@@ -207,16 +210,3 @@ class KillSwitch:
         (view,) = self.executor.send(spec, source="killswitch", actor=actor, expected_price=last, while_halted=True)
         avg = f" at {fmt(view.avg_price.quantize(rules.tick_size or Decimal('1e-8')))}" if view.avg_price else ""
         return f"{symbol} sold {fmt(view.executed_qty)}{avg}", True
-
-
-def own_positions(fills: Iterable[Fill], rules: Mapping[str, SymbolRules]) -> dict[str, Decimal]:
-    """Net base quantity per symbol from CRBOT's own fills (a fee paid in the base asset is not held)."""
-    net: dict[str, Decimal] = {}
-    for fill in fills:
-        if fill.symbol not in rules:
-            continue
-        qty = fill.quantity if fill.side is Side.BUY else -fill.quantity
-        if fill.commission_asset == rules[fill.symbol].base_asset:
-            qty -= fill.commission
-        net[fill.symbol] = net.get(fill.symbol, ZERO) + qty
-    return {s: q for s, q in net.items() if q > 0}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from crbot.domain import QUOTE_ASSET, ZERO, Balance, Fill, Position, Side
+from crbot.exchange.rules import SymbolRules
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,3 +84,16 @@ def positions(
         _, avg = average_entry(fills_by_symbol.get(symbol, ()), r.asset)
         result.append(Position(symbol=symbol, quantity=r.total, avg_entry=avg, market_price=prices.get(symbol)))
     return result
+
+
+def own_positions(fills: Iterable[Fill], rules: Mapping[str, SymbolRules]) -> dict[str, Decimal]:
+    """Net base quantity per symbol from CRBOT's own fills (a fee paid in the base asset is not held)."""
+    net: dict[str, Decimal] = {}
+    for fill in fills:
+        if fill.symbol not in rules:
+            continue
+        qty = fill.quantity if fill.side is Side.BUY else -fill.quantity
+        if fill.commission_asset == rules[fill.symbol].base_asset:
+            qty -= fill.commission
+        net[fill.symbol] = net.get(fill.symbol, ZERO) + qty
+    return {s: q for s, q in net.items() if q > 0}

@@ -21,13 +21,13 @@ from crbot.account import Account, AccountSnapshot
 from crbot.broker.base import Broker
 from crbot.clock import Clock
 from crbot.connection import describe_connection
-from crbot.domain import AuditEvent, Fill, Mode, OrderRequest, OrderSpec, OrderView, Position, Side, StopReport
+from crbot.domain import AuditEvent, Fill, Mode, OrderRequest, OrderSpec, OrderView, Position, StopReport
 from crbot.errors import CrbotError, InvalidInput
 from crbot.exchange import filters
 from crbot.executor import Executor
 from crbot.exits import ExitKeeper, Unprotected
 from crbot.journal import Journal, JournalOrder, StateRecord
-from crbot.killswitch import KillSwitch, own_positions
+from crbot.killswitch import KillSwitch
 from crbot.normalize import Normalised, new_client_order_id, normalise
 from crbot.portfolio import BalanceRow
 from crbot.pretrade import RATE_WINDOW, order_intent, risk_context
@@ -171,9 +171,7 @@ class TradingService:
 
     def unprotected_positions(self) -> list[Unprotected]:
         """Filled entries still held whose stop-loss/take-profit is not on the exchange (a banner on every page)."""
-        held = own_positions(self.journal.own_fills(), self.broker.rules())  # journal only: cheap on every page
-        selling = {o.symbol for o in self.journal.orders(open_only=True) if o.side is Side.SELL}
-        return self.exits.unprotected(held=held, open_exit_symbols=selling)
+        return self.exits.unprotected(self.broker.rules())
 
     # ---- the order path ---------------------------------------------------------------------------
     def preview(self, req: OrderRequest) -> Preview:
