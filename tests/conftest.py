@@ -16,6 +16,9 @@ from crbot.clock import ManualClock
 from crbot.config import Settings
 from crbot.market.feed import ManualFeed
 
+# tests/pg.py: the PostgreSQL fixtures (postgres_server, postgres_url, journal_url) and its summary line
+pytest_plugins = ("tests.pg",)
+
 PRICES = {"BTCUSDT": Decimal("50000"), "ETHUSDT": Decimal("3000"), "BNBUSDT": Decimal("600"), "SOLUSDT": Decimal("150")}
 
 _real_connect = socket.socket.connect
