@@ -28,6 +28,7 @@ from crbot.executor import Executor
 from crbot.exits import ExitKeeper, Unprotected
 from crbot.journal import Journal, JournalOrder, StateRecord
 from crbot.killswitch import KillSwitch
+from crbot.market.candles import Candles, MarketData, Quote
 from crbot.normalize import Normalised, new_client_order_id, normalise
 from crbot.portfolio import BalanceRow
 from crbot.pretrade import RATE_WINDOW, order_intent, risk_context
@@ -83,6 +84,7 @@ class TradingService:
         self.exits = ExitKeeper(executor=self.executor, journal=journal)
         self.killswitch = KillSwitch(executor=self.executor, clock=clock)
         self.account = Account(broker=lambda: self.executor.broker, journal=journal, clock=clock, watched=watched)
+        self.market = MarketData(broker=lambda: self.executor.broker, clock=clock)  # the ticket's chart, cached
         self.syncer = Sync(
             killswitch=self.killswitch, exits=self.exits, account=self.account, journal=journal, clock=clock
         )
@@ -132,6 +134,14 @@ class TradingService:
 
     def positions(self) -> list[Position]:
         return self.account.positions()
+
+    def candles(self, symbol: str, interval: str, *, fetch: bool = True) -> Candles | None:
+        """The ticket's candles (cached per symbol and interval; ``fetch=False``: no exchange request)."""
+        return self.market.candles(symbol, interval, fetch=fetch)
+
+    def quote(self, symbol: str, *, fetch: bool = True) -> Quote | None:
+        """Best bid / ask (cached a few seconds; ``fetch=False``: no exchange request)."""
+        return self.market.quote(symbol, fetch=fetch)
 
     def connection_info(self) -> dict[str, str]:
         """The Connection panel: mode, endpoint, ping, clock offset, weight, key audit, commissions."""

@@ -41,7 +41,18 @@ from crbot.broker.binance_status import connection_info
 from crbot.broker.binance_transport import ClientFactory, Transport, endpoint_for, make_client
 from crbot.clock import Clock, SystemClock
 from crbot.config import Settings
-from crbot.domain import AccountInfo, Balance, Commissions, Fill, Mode, OrderListSpec, OrderSpec, OrderStatus, OrderView
+from crbot.domain import (
+    AccountInfo,
+    Balance,
+    Bar,
+    Commissions,
+    Fill,
+    Mode,
+    OrderListSpec,
+    OrderSpec,
+    OrderStatus,
+    OrderView,
+)
 from crbot.errors import (
     ConfigError,
     CrbotError,
@@ -53,6 +64,7 @@ from crbot.errors import (
 )
 from crbot.exchange import filters
 from crbot.exchange.rules import SymbolRules
+from crbot.market.candles import bars_from_klines
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +182,26 @@ class BinanceBroker:
         listed = json.dumps(wanted, separators=(",", ":"))
         raw = self._t.call("the price query", lambda c: c.get_symbol_ticker(symbols=listed), idempotent=True)
         return {row["symbol"]: Decimal(row["price"]) for row in raw}
+
+    def klines(self, symbol: str, interval: str, limit: int) -> list[Bar]:
+        """Candles for the ticket's chart (weight 2 up to 100 bars; the caller caches them)."""
+        raw = self._t.call(
+            f"the {symbol} candles query",
+            lambda c: c.get_klines(symbol=symbol, interval=interval, limit=limit),
+            idempotent=True,
+            signed=False,
+        )
+        return bars_from_klines(raw)
+
+    def book(self, symbol: str) -> tuple[Decimal, Decimal]:
+        """Best bid and ask (bookTicker, weight 2; the caller caches them)."""
+        raw = self._t.call(
+            f"the {symbol} bid/ask query",
+            lambda c: c.get_orderbook_ticker(symbol=symbol),
+            idempotent=True,
+            signed=False,
+        )
+        return Decimal(raw["bidPrice"]), Decimal(raw["askPrice"])
 
     def avg_price(self, symbol: str) -> Decimal:
         now = self._clock.now()

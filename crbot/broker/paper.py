@@ -15,9 +15,10 @@ from decimal import Decimal
 
 from crbot.broker.base import ConnectionInfo
 from crbot.clock import Clock
-from crbot.domain import AccountInfo, Balance, Commissions, Fill, Mode, OrderListSpec, OrderSpec, OrderView
+from crbot.domain import AccountInfo, Balance, Bar, Commissions, Fill, Mode, OrderListSpec, OrderSpec, OrderView
 from crbot.errors import CrbotError
 from crbot.exchange.rules import SymbolRules
+from crbot.market.candles import feed_candles
 from crbot.market.feed import PriceFeed
 from crbot.paper.engine import MAX_LIMIT, MatchingEngine
 
@@ -86,6 +87,15 @@ class PaperBroker:
             except CrbotError as exc:
                 logger.warning("no paper price for %s: %s", symbol, exc)
         return found
+
+    def klines(self, symbol: str, interval: str, limit: int) -> list[Bar]:
+        """Candles for the ticket's chart, from the feed (its own klines, or its path regrouped)."""
+        return feed_candles(self._feed, symbol, interval, limit, self._clock.now())
+
+    def book(self, symbol: str) -> tuple[Decimal, Decimal] | None:
+        """Best bid / ask when the feed has a book (Binance public data); None for a synthetic feed."""
+        book = getattr(self._feed, "book", None)
+        return book(symbol) if book is not None else None
 
     def avg_price(self, symbol: str) -> Decimal:
         """The paper exchange checks filters against the feed's last price; so does this."""

@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -146,6 +146,22 @@ class BinancePublicFeed:
             if cursor > end_ms:
                 break
         return [self._bar(row, end) for row in rows]
+
+    def klines(self, symbol: str, interval: str, limit: int) -> list[Bar]:
+        """The last ``limit`` klines of ``interval`` (the ticket's chart; weight 2 up to 100, cached by the caller)."""
+        page = self._get("/api/v3/klines", {"symbol": symbol, "interval": interval, "limit": limit})
+        if not isinstance(page, list):
+            raise self._malformed("/api/v3/klines", "expected a list of klines")
+        now = datetime.now(UTC)
+        return [self._bar(row, max(now, from_ms(int(row[6])))) for row in page]
+
+    def book(self, symbol: str) -> tuple[Decimal, Decimal]:
+        """Best bid and ask (``/api/v3/ticker/bookTicker``, weight 2)."""
+        body = self._get("/api/v3/ticker/bookTicker", {"symbol": symbol})
+        try:
+            return Decimal(body["bidPrice"]), Decimal(body["askPrice"])
+        except (KeyError, TypeError, InvalidOperation) as exc:
+            raise self._malformed("/api/v3/ticker/bookTicker", f"no bid/ask for {symbol}") from exc
 
     def _bar(self, row: list[Any], end: datetime) -> Bar:
         try:
