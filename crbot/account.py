@@ -21,7 +21,7 @@ from crbot.clock import Clock
 from crbot.domain import QUOTE_ASSET, Position
 from crbot.errors import CrbotError
 from crbot.journal import Journal
-from crbot.portfolio import BalanceRow, equity, positions, symbol_for, value_balances
+from crbot.portfolio import BalanceRow, average_entries, equity, positions, symbol_for, value_balances
 
 logger = logging.getLogger(__name__)
 
@@ -103,5 +103,6 @@ class Account:
     def positions(self) -> list[Position]:
         snap = self.snapshot()
         prices = {symbol_for(r.asset): r.price for r in snap.balances if r.price is not None}
-        symbols = [symbol_for(r.asset) for r in snap.balances if r.asset != QUOTE_ASSET]
-        return positions(list(snap.balances), {s: self.journal.fills(symbol=s) for s in symbols}, prices)
+        held = {symbol_for(r.asset) for r in snap.balances if r.asset != QUOTE_ASSET}
+        entries = average_entries(self.journal.fills_frame()) if held else {}
+        return positions(list(snap.balances), entries, prices)

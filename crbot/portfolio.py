@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from crbot.domain import QUOTE_ASSET, ZERO, Balance, Fill, Position, Side
 from crbot.exchange.rules import SymbolRules
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,36 +58,35 @@ def equity(rows: Sequence[BalanceRow]) -> Decimal | None:
     return sum((r.value_usdt for r in rows if r.value_usdt is not None), ZERO)
 
 
-def average_entry(fills: Iterable[Fill], base_asset: str) -> tuple[Decimal, Decimal | None]:
-    """(quantity held, average entry price) by average cost over the fills, oldest first.
+def average_entries(fills: pd.DataFrame | None) -> dict[str, Decimal]:
+    """Average entry price by symbol of what the journal's fills still hold: CRBOT's one definition.
 
-    Buys add quantity net of a commission paid in the base asset; sells remove quantity at the
-    running average cost (a spot account holds no shorts: sells past zero reset the basis).
+    Σ price × qty / Σ qty over the BUY lots not yet closed by a later SELL (FIFO), **fees not
+    included** (``crbot.metrics.open_lots``, the same matching as the Performance page's round trips).
+    Display figures only (never on the order path): the float result is kept to 12 significant digits.
     """
-    qty, cost = ZERO, ZERO
-    for f in fills:
-        if f.side is Side.BUY:
-            got = f.quantity - (f.commission if f.commission_asset == base_asset else ZERO)
-            qty += got
-            cost += f.quote_qty
-        elif qty > 0:
-            sold = min(f.quantity, qty)
-            cost -= cost * sold / qty
-            qty -= sold
-    return qty, (cost / qty if qty > 0 else None)
+    from crbot.metrics import open_lots  # pandas: loaded only when positions are asked for
+
+    lots = open_lots(fills)
+    return {
+        str(symbol): Decimal(f"{avg:.12g}")
+        for symbol, avg in zip(lots["symbol"], lots["avg_entry"], strict=True)
+        if math.isfinite(avg) and avg > 0
+    }
 
 
 def positions(
-    rows: Sequence[BalanceRow], fills_by_symbol: Mapping[str, Sequence[Fill]], prices: Mapping[str, Decimal]
+    rows: Sequence[BalanceRow], entries: Mapping[str, Decimal], prices: Mapping[str, Decimal]
 ) -> list[Position]:
-    """One position per non-quote asset held; average entry from our fills when they explain it."""
+    """One position per non-quote asset held; its average entry (``average_entries``) when our fills explain it."""
     result = []
     for r in rows:
         if r.asset == QUOTE_ASSET:
             continue
         symbol = symbol_for(r.asset)
-        _, avg = average_entry(fills_by_symbol.get(symbol, ()), r.asset)
-        result.append(Position(symbol=symbol, quantity=r.total, avg_entry=avg, market_price=prices.get(symbol)))
+        result.append(
+            Position(symbol=symbol, quantity=r.total, avg_entry=entries.get(symbol), market_price=prices.get(symbol))
+        )
     return result
 
 

@@ -1,6 +1,7 @@
 """Performance metrics: pure functions, pandas Series in, float or None out (None: undefined, shown "—").
 
     trips = round_trips(journal.fills_frame())       # FIFO round trips, P&L after fees
+    open_lots(fills)                                  # what is still held, its average entry (no fees)
     pnls = trips["pnl"]
     win_rate(pnls), profit_factor(pnls), expectancy(pnls), expectancy_ratio(pnls), sqn(pnls)
     equity = equity_series(journal.equity_frame())   # account value by UTC time
@@ -8,6 +9,7 @@
     returns = daily_returns(equity)                   # UTC day closes -> simple returns
     sharpe_ratio(returns), sortino_ratio(returns)     # × √365, risk-free 0
     slippage_bps(side, expected_price, fill_price), latency_percentiles(latencies_ms)
+    rolling_sharpe(returns), monthly_returns(equity), pnl_by_symbol(trips), holding_hours(trips)  # charts
     summary(fills, orders, equity) -> list[Metric]    # each against the integration guide's target
 
 Fractions are fractions (0.45 = 45 %); slippage is in basis points. Definitions: docs/METRICS.md.
@@ -34,6 +36,7 @@ from crbot.metrics.performance import (
     sharpe_ratio,
     sortino_ratio,
 )
+from crbot.metrics.series import ROLLING_DAYS, holding_hours, monthly_returns, pnl_by_symbol, rolling_sharpe
 from crbot.metrics.stats import expectancy, expectancy_ratio, net_pnl, profit_factor, sqn, win_rate
 from crbot.metrics.summary import (
     MIN_DAYS,
@@ -47,7 +50,15 @@ from crbot.metrics.summary import (
     metric,
     summary,
 )
-from crbot.metrics.trades import TRIP_COLUMNS, duration_summary, holding_times, profit_by_period, round_trips
+from crbot.metrics.trades import (
+    OPEN_COLUMNS,
+    TRIP_COLUMNS,
+    duration_summary,
+    holding_times,
+    open_lots,
+    profit_by_period,
+    round_trips,
+)
 
 __all__ = [
     "DAYS_PER_YEAR",
@@ -58,6 +69,8 @@ __all__ = [
     "MIN_TRADES",
     "NOT_MEANINGFUL",
     "NO_DATA",
+    "OPEN_COLUMNS",
+    "ROLLING_DAYS",
     "TARGETS",
     "TRIP_COLUMNS",
     "LatencyStats",
@@ -73,14 +86,19 @@ __all__ = [
     "expectancy",
     "expectancy_ratio",
     "fill_slippage_bps",
+    "holding_hours",
     "holding_times",
     "latency",
     "latency_percentiles",
     "max_drawdown",
     "metric",
+    "monthly_returns",
     "net_pnl",
+    "open_lots",
+    "pnl_by_symbol",
     "profit_by_period",
     "profit_factor",
+    "rolling_sharpe",
     "round_trips",
     "sharpe_ratio",
     "slippage_bps",

@@ -124,9 +124,19 @@ def metric(
     )
 
 
-def summary(fills: pd.DataFrame | None, orders: pd.DataFrame | None, equity: pd.DataFrame | None) -> list[Metric]:
-    """Every metric the dashboard shows, in display order (frames as the journal gives them)."""
-    trips = round_trips(fills)
+def summary(
+    fills: pd.DataFrame | None,
+    orders: pd.DataFrame | None,
+    equity: pd.DataFrame | None,
+    *,
+    trips: pd.DataFrame | None = None,
+) -> list[Metric]:
+    """Every metric the dashboard shows, in display order (frames as the journal gives them).
+
+    ``trips``: round trips already matched (e.g. over every fill, then filtered to a date range or a
+    symbol); by default ``round_trips(fills)``.
+    """
+    trips = round_trips(fills) if trips is None else trips
     pnls = trips["pnl"]
     curve = equity_series(equity)
     returns = daily_returns(curve)

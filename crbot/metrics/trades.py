@@ -97,21 +97,13 @@ def _match_symbol(
     the cumulative-bought axis; the cost of any stretch is a difference of the piecewise-linear
     cumulative cost curve (np.interp), whose slope inside a lot is that lot's price.
     """
-    buy = is_buy[rows]
-    q = qty[rows]
-    walk = np.cumsum(np.where(buy, q, -q))
-    held = walk - np.minimum(0.0, np.minimum.accumulate(walk))
-    fell = np.concatenate(([0.0], held[:-1])) - held
-    matched = np.where(buy, 0.0, np.clip(fell, 0.0, q))
+    buy, _, matched, tol = _fifo(rows, qty, is_buy)
     consumed_to = np.cumsum(matched)
     consumed_from = consumed_to - matched
-    # Float residue of a running sum is not a trade: ignore matches below a relative epsilon.
-    tol = _REL_EPS * q + 64 * np.finfo("float64").eps * np.abs(walk).max(initial=0.0)
     closing = ~buy & (matched > tol)
 
     lots = rows[buy]
-    bought = np.concatenate(([0.0], np.cumsum(qty[lots])))
-    spent = np.concatenate(([0.0], np.cumsum(price[lots] * qty[lots])))
+    bought, spent = _lot_axes(lots, price, qty)
     fees = np.concatenate(([0.0], np.cumsum(fee[lots])))
     lo, hi = consumed_from[closing], consumed_to[closing]
     cost = np.interp(hi, bought, spent) - np.interp(lo, bought, spent)
@@ -120,6 +112,76 @@ def _match_symbol(
     first = np.searchsorted(bought, lo + _REL_EPS * matched[closing], side="right") - 1
     opened = times[lots][np.clip(first, 0, lots.size - 1)]
     return rows[closing], matched[closing], cost, entry_fee, opened
+
+
+def _fifo(rows: np.ndarray, qty: np.ndarray, is_buy: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(is buy, quantity, quantity each sell closed, float tolerance) of one symbol's fills in time order."""
+    buy = is_buy[rows]
+    q = qty[rows]
+    walk = np.cumsum(np.where(buy, q, -q))
+    held = walk - np.minimum(0.0, np.minimum.accumulate(walk))
+    fell = np.concatenate(([0.0], held[:-1])) - held
+    matched = np.where(buy, 0.0, np.clip(fell, 0.0, q))
+    # Float residue of a running sum is not a trade: ignore matches below a relative epsilon.
+    tol = _REL_EPS * q + 64 * np.finfo("float64").eps * np.abs(walk).max(initial=0.0)
+    return buy, q, matched, tol
+
+
+def _lot_axes(lots: np.ndarray, price: np.ndarray, qty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative quantity bought and cumulative cost (fees not included) at each lot boundary, from 0."""
+    bought = np.concatenate(([0.0], np.cumsum(qty[lots])))
+    spent = np.concatenate(([0.0], np.cumsum(price[lots] * qty[lots])))
+    return bought, spent
+
+
+OPEN_COLUMNS = ("symbol", "qty", "avg_entry", "open_time")
+
+
+def open_lots(fills: pd.DataFrame | None) -> pd.DataFrame:
+    """What the journal's fills still hold per symbol and its **average entry price** (CRBOT's one definition).
+
+    Average entry = Σ price × qty / Σ qty over the BUY lots not yet closed by a later SELL (FIFO, the same
+    matching as ``round_trips``), **fees not included**: fees are P&L, never folded into the price.
+    Positions & orders, the CLI (``positions``), the API and the Performance page all read it from here.
+    Columns: symbol, qty (bought quantity still open, before any fee paid in the base asset), avg_entry,
+    open_time (oldest open lot). Symbols with nothing open are absent.
+    """
+    columns = {name: pd.Series(dtype="float64") for name in OPEN_COLUMNS}
+    if fills is None or len(fills) == 0:
+        return pd.DataFrame(columns).astype({"symbol": object, "open_time": "datetime64[ns, UTC]"})
+    require_columns(fills, ("time", "symbol", "side", "price", "qty"), "fills")
+    times = utc_nanos(fills["time"])
+    price = fills["price"].to_numpy(dtype="float64")
+    qty = fills["qty"].to_numpy(dtype="float64")
+    is_buy = (fills["side"].astype(str).str.upper() == "BUY").to_numpy()
+    codes, names = pd.factorize(fills["symbol"].astype(str))
+    usable = np.flatnonzero((qty > 0) & np.isfinite(price) & np.isfinite(qty))
+    order = usable[np.lexsort((times[usable], codes[usable]))]
+    rows_out: list[tuple[str, float, float, int]] = []
+    for group in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
+        if not group.size or not is_buy[group].any():
+            continue
+        buy, _, matched, _ = _fifo(group, qty, is_buy)
+        lots = group[buy]
+        bought, spent = _lot_axes(lots, price, qty)
+        consumed = float(matched.sum())
+        held = bought[-1] - consumed
+        if held <= _REL_EPS * bought[-1]:
+            continue
+        cost = spent[-1] - float(np.interp(consumed, bought, spent))
+        first = np.searchsorted(bought, consumed + _REL_EPS * held, side="right") - 1
+        rows_out.append((str(names[codes[group[0]]]), held, cost / held, int(times[lots][min(first, lots.size - 1)])))
+    if not rows_out:
+        return open_lots(None)
+    symbol, held_qty, avg, opened = zip(*rows_out, strict=True)
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series(symbol, dtype=object),
+            "qty": np.asarray(held_qty, dtype="float64"),
+            "avg_entry": np.asarray(avg, dtype="float64"),
+            "open_time": pd.to_datetime(np.asarray(opened, dtype="int64"), unit="ns", utc=True),
+        }
+    )
 
 
 def holding_times(trips: pd.DataFrame) -> pd.Series:
