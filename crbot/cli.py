@@ -228,6 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from crbot.api.cli import main as api_main
 
         return api_main(args_in[1:], as_json=as_json)
+    if args_in[:1] == ["dashboard"]:  # the dashboard's sign-in password: crbot/access/cli.py
+        from crbot.access.cli import main as dashboard_main
+
+        return dashboard_main(args_in[1:], as_json=as_json)
     if args_in[:1] == ["sim"]:  # `serve` is the only sim command
         what = f"unknown sim command {args_in[1]!r}" if len(args_in) > 1 else "sim needs a command"
         print(f"error: {what}: use `python -m crbot sim serve`", file=sys.stderr)
