@@ -26,6 +26,7 @@ from ui.ticket_state import INPUT_KEYS, SIZE_QTY, SIZE_QUOTE, TEXT_KEYS, describ
 PENDING = "ticket_pending"  # {"req": OrderRequest, "cid": str} fixed at review time
 RESULT = "ticket_result"  # {"ok": bool, "text": str, "rows": list[dict]} of the last send
 PREVIEW_CSS = """<style>.st-key-t_preview [data-testid="stMetricValue"] {font-size: 1.4rem;}</style>"""
+FRACTIONS = (10, 25, 50)  # % size buttons beside Max (100 %)
 NOTICE = "ticket_notice"  # why Review / Confirm did nothing (shown once, next to the buttons)
 
 
@@ -74,14 +75,26 @@ def _inputs(rt: Runtime, *, locked: bool) -> tuple[OrderRequest | None, str | No
         placeholder="e.g. 0.001" if size_in == SIZE_QTY else "e.g. 50",
         disabled=locked,
     )
-    st.button(
-        "Max",
-        key="t_max",
-        disabled=locked,
-        on_click=_fill_max,
-        args=(rt,),
-        help="What the free balance allows (a BUY net of the fee), rounded down to the lot step",
-    )
+    # one row that never stacks (a horizontal container wraps instead of turning into a column on a phone)
+    with st.container(horizontal=True, key="t_sizes", gap="small"):
+        for pct_ in FRACTIONS:
+            st.button(
+                f"{pct_} %",
+                key=f"t_pct_{pct_}",
+                disabled=locked,
+                on_click=_fill_max,
+                args=(rt, Decimal(pct_) / 100),
+                help=f"{pct_} % of the free USDT (BUY, net of the fee) or of the free coin (SELL), "
+                "rounded down to the lot step",
+            )
+        st.button(
+            "Max",
+            key="t_max",
+            disabled=locked,
+            on_click=_fill_max,
+            args=(rt,),
+            help="What the free balance allows (a BUY net of the fee), rounded down to the lot step",
+        )
     market = kind == OrderType.MARKET.value
     last = rt.service.prices({symbol}).get(symbol) if symbol else None
     hint = "market price" if market else (f"e.g. {num(last)} (last)" if last is not None else "limit price")
@@ -136,8 +149,9 @@ def _typed_price(text: str | None) -> Decimal | None:
         return None
 
 
-def _fill_max(rt: Runtime) -> None:
-    """Callback: the size field gets what the free balance allows (reads the committed side, type, price)."""
+def _fill_max(rt: Runtime, fraction: Decimal = Decimal(1)) -> None:
+    """Callback: the size field gets what ``fraction`` of the free balance allows (1: Max), from the committed
+    side, type and price."""
     state = st.session_state
     symbol = state.get("t_symbol") or rt.settings.symbols[0]
     rules = rt.service.broker.rules().get(symbol)
@@ -157,6 +171,7 @@ def _fill_max(rt: Runtime) -> None:
         rules=rules,
         fee_rate=rt.settings.fee_rate,
         market=market,
+        fraction=fraction,
     )
     if amount <= 0:
         state[NOTICE] = f"Nothing free to {'buy with' if state.get('t_side', 'BUY') == 'BUY' else 'sell'}."

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+import logging
+from datetime import UTC, datetime, tzinfo
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from crbot.domain import Mode, TradingState
 from crbot.errors import InvalidInput, fmt
+
+logger = logging.getLogger(__name__)
 
 # Streamlit markdown colours: the mode banner and the trading state must be readable at a glance.
 MODE_COLOURS = {Mode.PAPER: "blue", Mode.TESTNET: "violet", Mode.DEMO: "orange", Mode.LIVE: "red"}
@@ -30,9 +37,77 @@ def pct(value: Decimal | float | None, places: int = 2) -> str:
     return "—" if value is None else f"{value:,.{places}f} %"
 
 
-def local_time(when: datetime | None) -> str:
-    """UTC times are stored; people read local time."""
-    return "—" if when is None else when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+def browser_zone() -> tzinfo:
+    """The browser's time zone (``st.context.timezone``); UTC when the browser has not said (or named an
+    unknown zone), so a time is never shown in the server's zone by accident."""
+    if get_script_run_ctx(suppress_warning=True) is None:  # outside a Streamlit run (plain tests): UTC
+        return UTC
+    name = st.context.timezone
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("unknown browser time zone %r: showing UTC", name)
+        return UTC
+
+
+def zone_name(when: datetime | None = None) -> str:
+    """The zone's name for axis titles and captions, e.g. "America/New_York" (or "UTC")."""
+    zone = browser_zone()
+    return getattr(zone, "key", None) or (zone.tzname(when) if when else None) or "UTC"
+
+
+def local_time(when: datetime | None, *, seconds: bool = True) -> str:
+    """UTC times are stored; people read them in their browser's zone, with the zone named (e.g. EST)."""
+    if when is None:
+        return "—"
+    shown = when.astimezone(browser_zone())
+    return shown.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+
+
+def places(increment: Decimal | None) -> int | None:
+    """Decimal places of a tick or lot step (0.01 -> 2, 0.00001000 -> 5); None when unknown or zero."""
+    if increment is None or increment <= 0:
+        return None
+    return max(0, -increment.normalize().as_tuple().exponent)  # type: ignore[operator]
+
+
+def price(value: Decimal | None, tick: Decimal | None = None) -> str:
+    """A price with the symbol's tick precision, thousands separated (no tick: as exact as it is)."""
+    if value is None:
+        return "—"
+    digits = places(tick)
+    if digits is None:
+        return num(value)
+    return f"{value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN):,.{digits}f}"
+
+
+def qty(value: Decimal | None, step: Decimal | None = None) -> str:
+    """A base-asset quantity with the symbol's lot-step precision (rounded down: never shows more than held)."""
+    if value is None:
+        return "—"
+    digits = places(step)
+    if digits is None:
+        return num(value)
+    return f"{value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_DOWN):,.{digits}f}"
+
+
+def duration(seconds: float | None) -> str:
+    """ "1 m 17 s", "2 h 05 m", "3 d 4 h": a holding time a person reads at a glance."""
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes:02d} m"
+    if minutes:
+        return f"{minutes} m {secs} s"
+    return f"{secs} s"
 
 
 def as_float(value: Decimal | None) -> float | None:

@@ -1,56 +1,88 @@
-"""Price context on the ticket: the last price refreshing by itself and a small chart of recent prices.
+"""Price context on the ticket: last price, best bid and ask, and a candlestick chart (1m / 5m / 1h / 1d) with the
+order being typed (limit, stop-loss, take-profit) and the symbol's open orders drawn as lines.
 
-The broker protocol offers last prices only (no bid/ask, no history for every mode), so the chart is a
-short in-memory series of the snapshot's last prices, sampled by this fragment (per browser tab; it
-starts empty on a reload and keeps the last ``KEEP`` samples).
+Cost: a fragment refreshes it every 5 s, asking the service's cached market data (a klines request at most every
+15 s per symbol and timeframe, shared by every tab). A full run of the page (the trader typing) draws from the
+cache only (``fetch=False``): typing never costs an exchange request; the lines follow the fields at once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
-import plotly.graph_objects as go
 import streamlit as st
 
+from crbot.domain import OrderType
+from crbot.errors import InvalidInput
 from crbot.runtime import Runtime
-from ui.fmt import num
+from ui.candles import Level, candle_figure, tick_format
+from ui.fmt import browser_zone, local_time, parse_decimal, price, zone_name
 
-SERIES = "ticket_price_series"  # {symbol: [(time, price), ...]}
-KEEP = 120  # samples: 10 minutes at one every 5 s
+TIMEFRAME = "t_timeframe"
+TIMEFRAMES = ("1m", "5m", "1h", "1d")
+FULL_RUN = "ticket_chart_full_run"  # set by the page body: this run of the fragment is part of a full run
 REFRESH = "5s"
 
 
-def _sample(symbol: str, when: datetime, price: Decimal) -> list[tuple[datetime, Decimal]]:
-    series: dict[str, list[tuple[datetime, Decimal]]] = st.session_state.setdefault(SERIES, {})
-    points = series.setdefault(symbol, [])
-    if not points or points[-1][0] != when:
-        points.append((when, price))
-        del points[:-KEEP]
-    return points
+def price_panel(rt: Runtime, symbol: str) -> None:
+    """Called from the page body (a full run): the fragment then reads caches only."""
+    st.session_state[FULL_RUN] = True
+    _panel(rt, symbol)
+
+
+def _typed(key: str) -> Decimal | None:
+    try:
+        return parse_decimal(st.session_state.get(key), key)
+    except InvalidInput:
+        return None
+
+
+def ticket_levels(state, symbol: str, open_orders, tick: Decimal | None) -> list[Level]:
+    """The lines to draw: the typed limit (LIMIT only), stop-loss and take-profit, and the symbol's open orders."""
+    levels = []
+    side = state.get("t_side") or "BUY"
+    if state.get("t_type") != OrderType.MARKET.value and (limit := _typed("t_price")) is not None:
+        levels.append(Level(price=limit, label=f"{side} limit {price(limit, tick)}", kind="limit"))
+    if (sl := _typed("t_sl")) is not None:
+        levels.append(Level(price=sl, label=f"Stop-loss {price(sl, tick)}", kind="stop"))
+    if (tp := _typed("t_tp")) is not None:
+        levels.append(Level(price=tp, label=f"Take-profit {price(tp, tick)}", kind="tp"))
+    for o in open_orders:
+        at = o.price if o.price is not None else o.stop_price
+        if o.symbol == symbol and at is not None:
+            levels.append(Level(price=at, label=f"open {o.side.value} {o.type.value} {price(at, tick)}", kind="order"))
+    return levels
 
 
 @st.fragment(run_every=REFRESH)
-def price_panel(rt: Runtime, symbol: str) -> None:
-    """Last price, its age, and the recent series; reruns on its own while the tab is open."""
-    now = rt.clock.now()
-    last = rt.service.prices({symbol}).get(symbol)
-    age = rt.service.snapshot().age(now).total_seconds()
+def _panel(rt: Runtime, symbol: str) -> None:
+    fetch = not st.session_state.pop(FULL_RUN, False)  # a timed / in-fragment rerun may refresh the caches
+    rules = rt.service.broker.rules().get(symbol)
+    tick = rules.tick_size if rules is not None else None
+    interval = st.session_state.get(TIMEFRAME) or TIMEFRAMES[0]
+    candles = rt.service.candles(symbol, interval, fetch=fetch) or rt.service.candles(symbol, interval)
+    quote = rt.service.quote(symbol, fetch=fetch) or (rt.service.quote(symbol) if fetch else None)
+    snap = rt.service.snapshot()
+    last, as_of = snap.prices.get(symbol), snap.taken_at
+    if candles is not None and candles.bars and candles.taken_at >= as_of:  # the fresher of the two
+        last, as_of = candles.bars[-1].close, candles.taken_at
     with st.container(key="t_last"):
         if last is None:
             st.caption("Last price: unavailable")
-            return
-        st.markdown(f"Last price **{num(last)}** USDT · {age:.0f} s ago · {rt.service.price_source()}")
-    points = _sample(symbol, now, last)
-    if len(points) < 2:
-        st.caption("The price chart fills in as prices arrive (one point every 5 s).")
+        else:
+            book = "bid / ask: no order book (synthetic prices)"
+            if quote is not None and quote.bid is not None and quote.ask is not None:
+                book = f"bid **{price(quote.bid, tick)}** · ask **{price(quote.ask, tick)}**"
+            st.markdown(f"Last **{price(last, tick)}** USDT · {book}")
+            st.caption(f"as of {local_time(as_of)} · {rt.service.price_source()}")
+    st.segmented_control("Timeframe", TIMEFRAMES, key=TIMEFRAME, default=TIMEFRAMES[0], label_visibility="collapsed")
+    if candles is None or (not candles.bars and candles.error):
+        st.caption(f"No chart: {candles.error if candles else 'no candles yet'}")
         return
-    fig = go.Figure(go.Scatter(x=[t for t, _ in points], y=[float(p) for _, p in points], mode="lines", name=symbol))
-    fig.update_layout(
-        height=180,
-        margin={"l": 0, "r": 0, "t": 10, "b": 0},
-        xaxis_title=None,
-        yaxis={"tickformat": ",.2f"},
-        showlegend=False,
+    levels = ticket_levels(st.session_state, symbol, rt.service.open_orders(), tick)
+    fig = candle_figure(
+        candles.bars, levels, zone=browser_zone(), zone_label=zone_name(), tick_format=tick_format(tick)
     )
-    st.plotly_chart(fig, key="t_price_chart", config={"displayModeBar": False})
+    st.plotly_chart(fig, key="t_chart", config={"displayModeBar": False}, width="stretch")
+    if candles.error:
+        st.caption(f"Candles not refreshed: {candles.error}")

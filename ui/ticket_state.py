@@ -62,14 +62,16 @@ def max_amount(
     rules: SymbolRules,
     fee_rate: Decimal,
     market: bool,
+    fraction: Decimal = Decimal(1),
 ) -> Decimal:
-    """What the free balance allows, in the ticket's size unit, rounded down: a BUY spends the free quote net
-    of the fee, a SELL sells the free base rounded down to the lot step. ``price``: the limit or the last."""
+    """What ``fraction`` of the free balance allows, in the ticket's size unit, rounded down: a BUY spends that
+    share of the free quote net of the fee, a SELL sells that share of the free base rounded down to the lot
+    step. ``price``: the limit or the last. ``fraction`` 1 is Max."""
     cent = Decimal("0.01")
     if buy:
-        quote = (free_quote * (1 - fee_rate)).quantize(cent, rounding=ROUND_DOWN)
+        quote = (free_quote * fraction * (1 - fee_rate)).quantize(cent, rounding=ROUND_DOWN)
         return quote if not by_qty else filters.floor_qty(rules, quote / price, market=market)
-    qty = filters.floor_qty(rules, free_base, market=market)
+    qty = filters.floor_qty(rules, free_base * fraction, market=market)
     return qty if by_qty else (qty * price).quantize(cent, rounding=ROUND_DOWN)
 
 
