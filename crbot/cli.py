@@ -232,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from crbot.access.cli import main as dashboard_main
 
         return dashboard_main(args_in[1:], as_json=as_json)
+    if args_in[:1] in (["monitor"], ["alert"]):  # the 24/7 monitor and alert targets: crbot/monitor/cli.py
+        from crbot.monitor.cli import main as monitor_main
+
+        return monitor_main(args_in, as_json=as_json)
     if args_in[:1] == ["sim"]:  # `serve` is the only sim command
         what = f"unknown sim command {args_in[1]!r}" if len(args_in) > 1 else "sim needs a command"
         print(f"error: {what}: use `python -m crbot sim serve`", file=sys.stderr)
@@ -273,6 +277,7 @@ def _dispatch(args: argparse.Namespace) -> Any:
 
     rt = build_runtime()  # no network: the exchange is first called below
     svc, actor = rt.service, f"cli:{rt.settings.actor}"
+    svc.heartbeat.kind = "cli"  # this process in process_heartbeats (written after the command acted)
     if not _acts_first(args) and args.command not in ("ping", "status", "price", "reconcile"):
         svc.start_up(actor=actor, full=False)  # key audit, STOP sweep, unanswered orders, unsent exits
     handlers: dict[str, Callable[[], Any]] = {
@@ -290,6 +295,7 @@ def _dispatch(args: argparse.Namespace) -> Any:
         "order": lambda: _order(svc, args, actor),
     }
     result = handlers[args.command]()
+    svc.heartbeat.beat(f"cli {args.command}")
     if _acts_first(args):
         try:  # then catch up with the exchange (the journal's symbols only); the action itself has happened
             svc.sync(discover=False)

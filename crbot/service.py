@@ -29,6 +29,7 @@ from crbot.exits import ExitKeeper, Unprotected
 from crbot.journal import Journal, JournalOrder, StateRecord
 from crbot.killswitch import KillSwitch
 from crbot.market.candles import Candles, MarketData, Quote
+from crbot.monitor.heartbeat import Beater
 from crbot.normalize import Normalised, new_client_order_id, normalise
 from crbot.portfolio import BalanceRow
 from crbot.pretrade import RATE_WINDOW, order_intent, risk_context
@@ -88,6 +89,8 @@ class TradingService:
         self.syncer = Sync(
             killswitch=self.killswitch, exits=self.exits, account=self.account, journal=journal, clock=clock
         )
+        # this process's row in process_heartbeats (at most one write per 15 s); entry points set its kind
+        self.heartbeat = Beater(journal=journal, clock=clock, kind="bot")
 
     @property
     def broker(self) -> Broker:
@@ -257,6 +260,7 @@ class TradingService:
                 self.exits.protect(entry, actor=actor)
         finally:
             self.account.invalidate()  # balances moved (or may have): the next read takes a new snapshot
+            self.heartbeat.beat("order")  # after the send: never on the order's critical path
         return self._result(cid, "sent", legs=bool(norm.exits))
 
     def cancel(self, symbol: str, client_order_id: str, *, actor: str) -> OrderView:
@@ -297,6 +301,7 @@ class TradingService:
         self.syncer.sync(symbols, discover=discover)
 
     def refresh(self) -> None:
+        self.heartbeat.beat("refresh")
         self.syncer.refresh()
 
     def start_up(self, *, actor: str, full: bool = True) -> ReconcileReport | None:

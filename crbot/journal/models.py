@@ -127,3 +127,66 @@ class EquityRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     time: Mapped[datetime]
     equity: Mapped[Decimal]
+
+
+# ---- the monitor (crbot/monitor): heartbeats, the lease, check states, its settings, alert deliveries ----
+class ProcessHeartbeatRow(Base):
+    __tablename__ = "process_heartbeats"
+    __table_args__ = (Index("ix_process_heartbeats_last_seen", "last_seen"),)
+
+    process_id: Mapped[str] = mapped_column(String(128), primary_key=True)  # kind:host:pid
+    kind: Mapped[str] = mapped_column(String(16))  # dashboard, cli, monitor, bot, api
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    started_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]  # set on a clean exit; None while running (or after a crash)
+    detail: Mapped[str]
+
+
+class MonitorLeaseRow(Base):
+    __tablename__ = "monitor_lease"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)  # one lease per account: "monitor"
+    holder: Mapped[str] = mapped_column(String(128))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_cycle_at: Mapped[datetime | None]
+    audit_cursor: Mapped[int | None]  # the newest audit event the monitor has looked at (alerts)
+
+
+class MonitorCheckRow(Base):
+    __tablename__ = "monitor_checks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # ok, breach, no_data
+    value: Mapped[str]
+    threshold: Mapped[str]
+    action: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime | None]  # start of the current breach
+    acted_at: Mapped[datetime | None]  # when this breach's action was taken
+    detail: Mapped[str]
+    updated_at: Mapped[datetime]
+
+
+class MonitorSettingRow(Base):
+    __tablename__ = "monitor_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str]  # alert URLs are secrets: never logged or audited unmasked
+    updated_at: Mapped[datetime]
+    actor: Mapped[str]
+
+
+class AlertLogRow(Base):
+    __tablename__ = "alert_log"
+    __table_args__ = (Index("ix_alert_log_time", "time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))  # test, stop, kill, breach, ban, unprotected
+    title: Mapped[str]
+    target: Mapped[str]  # masked
+    ok: Mapped[bool]
+    attempts: Mapped[int]
+    error: Mapped[str]

@@ -1,0 +1,73 @@
+"""A process's heartbeat in the journal: who trades on this account, from where, and when it was last alive.
+
+One ``Beater`` per process (the service holds one; the CLI, the dashboard and the monitor set its ``kind``). A
+beat writes at most once per ``every`` (one small write), so calling it from every refresh or order is cheap.
+A clean exit marks the row stopped: a running process whose heartbeat ages is hung or crashed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import socket
+import threading
+from datetime import datetime, timedelta
+
+from crbot.clock import Clock
+from crbot.journal import Journal
+from crbot.monitor.store import MonitorStore
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("dashboard", "cli", "monitor", "bot", "api")
+BEAT_EVERY = timedelta(seconds=15)
+
+
+class Beater:
+    def __init__(self, *, journal: Journal, clock: Clock, kind: str = "bot", every: timedelta = BEAT_EVERY) -> None:
+        self.store = MonitorStore(journal)
+        self.clock = clock
+        self.kind = kind
+        self.every = every
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self._lock = threading.Lock()
+        self._last: datetime | None = None
+        self._registered = False
+
+    @property
+    def process_id(self) -> str:
+        return f"{self.kind}:{self.host}:{self.pid}"
+
+    def beat(self, detail: str = "", *, force: bool = False) -> bool:
+        """Write the heartbeat unless one was written less than ``every`` ago; never raises (a heartbeat must not
+        break what it reports on). True when a row was written."""
+        now = self.clock.now()
+        with self._lock:
+            if not force and self._last is not None and now - self._last < self.every:
+                return False
+            self._last = now
+            register = not self._registered
+            self._registered = True
+        try:
+            self.store.beat(
+                process_id=self.process_id, kind=self.kind, host=self.host, pid=self.pid, now=now, detail=detail[:500]
+            )
+        except Exception as exc:  # e.g. a locked journal: the next beat retries
+            logger.warning("heartbeat not written: %s", exc)
+            with self._lock:
+                self._last = None
+            return False
+        if register:
+            atexit.register(self.stop)
+        return True
+
+    def stop(self) -> None:
+        """Mark this process stopped (a clean exit), never raises."""
+        if self._last is None:
+            return
+        try:
+            self.store.stopped(self.process_id, self.clock.now())
+        except Exception as exc:
+            logger.info("heartbeat stop not written: %s", exc)
