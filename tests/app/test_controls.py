@@ -1,11 +1,12 @@
-"""Positions & orders (guarded cancel), Risk & controls (limits need a reason, REDUCING), Performance."""
+"""Positions & orders (guarded cancel), Risk & controls (limits need a reason, REDUCING).
+
+Performance is in test_performance.py."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
-from crbot.domain import Fill, OrderStatus, Side, TradingState
+from crbot.domain import OrderStatus, TradingState
 from tests.app.helpers import place_resting_buy, texts
 
 
@@ -82,42 +83,6 @@ def test_switch_to_reducing_then_resume(page, runtime) -> None:
     assert runtime.service.trading_state().state is TradingState.ACTIVE
 
 
-def test_performance_shows_round_trips_and_targets(page, runtime) -> None:
-    now = runtime.clock.now()
-    fills = [
-        Fill(
-            symbol="BTCUSDT",
-            trade_id=i + 1,
-            order_id=i + 1,
-            side=side,
-            price=Decimal(price),
-            quantity=Decimal("0.01"),
-            quote_qty=Decimal(price) * Decimal("0.01"),
-            commission=Decimal("0.1"),
-            commission_asset="USDT",
-            is_maker=True,
-            time=now - timedelta(hours=10 - i),
-        )
-        for i, (side, price) in enumerate(
-            [(Side.BUY, "50000"), (Side.SELL, "51000"), (Side.BUY, "50500"), (Side.SELL, "50000")]
-        )
-    ]
-    runtime.journal.record_fills(fills)
-    for day, value in enumerate(("10000", "10100", "9900", "10050")):
-        runtime.journal.snapshot_equity(Decimal(value), at=now - timedelta(days=4 - day))
-
-    at = page("performance").run()
-
-    assert not at.exception, [e.message for e in at.exception]
-    labels = {m.label: m for m in at.metric}
-    assert labels["Round trips"].value == "2"
-    assert labels["Win rate"].value == "50.0%"
-    assert "target > 45 %" in labels["Win rate"].delta
-    assert len(at.dataframe[0].value) == 2
-    assert len(at.get("plotly_chart")) == 2
-    assert [b.proto.label for b in at.get("download_button")] == ["Round trips (CSV)", "All fills (CSV)"]
-
-
 def test_dust_left_by_a_sell_is_not_listed_as_a_position(page, runtime) -> None:
     """Issue 9: selling the position left 0.00000776 BTC shown as a position with P&L "-0.00"."""
     from crbot.domain import Position
@@ -144,21 +109,3 @@ def test_dust_left_by_a_sell_is_not_listed_as_a_position(page, runtime) -> None:
     assert not positions.exception
     assert any("No positions" in t for t in texts(positions, "info"))
     assert any("Dust" in t and "BTCUSDT" in t for t in texts(positions, "caption"))
-
-
-def test_performance_shows_a_new_fill_at_once_not_after_a_cache_expires(page, runtime) -> None:
-    now = runtime.clock.now()
-
-    def fill(trade_id: int, side: Side, price: str) -> Fill:
-        return Fill(symbol="ETHUSDT", trade_id=trade_id, order_id=trade_id, side=side, price=Decimal(price),
-                    quantity=Decimal("0.1"), quote_qty=Decimal(price) * Decimal("0.1"), commission=Decimal("0.01"),
-                    commission_asset="USDT", is_maker=False, time=now + timedelta(minutes=trade_id))  # fmt: skip
-
-    runtime.journal.record_fills([fill(1, Side.BUY, "3000")])
-    at = page("performance").run()
-    assert "1 fills · 0 round trips" in at.caption[0].value
-    version = runtime.service.data_version()
-    runtime.journal.record_fills([fill(2, Side.SELL, "3100")])  # e.g. a fill synced from the exchange
-    assert runtime.service.data_version() != version  # what the page's 5 s poll compares
-    at.run()  # the redraw the poll triggers: no cache expiry to wait for
-    assert "2 fills · 1 round trips" in at.caption[0].value
