@@ -1,21 +1,29 @@
 """Positions & orders: what is held (with unrealised P&L), what is working, a cancel per order and a
-cancel-all per symbol (each asks first). Everything refreshes together every 5 s, so an order placed
-elsewhere (CLI, API, a bot: they share the journal) is listed and cancellable within one refresh."""
+cancel-all per symbol (each asks first), and "close position": a MARKET sell of the step-rounded free amount
+through the service's one order path, shown with its risk check and the dust it leaves, sent only after
+"Yes, sell" (with a client order id fixed when asked, so a double click cannot sell twice). Everything
+refreshes together every 5 s, so an order placed elsewhere (CLI, API, a bot: they share the journal) is
+listed and cancellable within one refresh."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from crbot.domain import Position
 from crbot.errors import CrbotError
 from crbot.journal import JournalOrder
 from crbot.runtime import Runtime
-from ui.positions import split_dust
+from ui.fmt import price, qty
+from ui.positions import ClosePlan, close_plan, split_dust
 from ui.runtime import actor, get_runtime
 from ui.tables import order_label, orders_table, positions_table
+from ui.ticket_state import result_rows
 
 PENDING_CANCEL = "cancel_pending"  # the client order id awaiting "Yes, cancel"
 PENDING_ALL = "cancel_all_pending"  # the symbol awaiting "Yes, cancel all"
 CANCEL_RESULT = "cancel_result"
+PENDING_CLOSE = "close_pending"  # {"symbol", "sell", "cid"} awaiting "Yes, sell"
+CLOSE_RESULT = "close_result"  # (ok, text, rows)
 USDT_COLUMN = st.column_config.NumberColumn(format="%.2f")
 
 
@@ -66,11 +74,113 @@ def _positions(rt: Runtime) -> None:
             },
         )
         st.caption("Average entry comes from this journal's fills; coins bought elsewhere show no entry or P&L.")
+        _close_rows(rt, held, rules)
     else:
         st.info("No positions: the account holds only USDT.")
+        st.session_state.pop(PENDING_CLOSE, None)
+    _close_result()
     if dust:
         left = ", ".join(f"{p.quantity.normalize():f} {p.symbol}" for p in dust)
         st.caption(f"Dust (below the symbol's lot step or minimum order value, cannot be sold): {left}")
+
+
+def _plan(rt: Runtime, position: Position, rules) -> ClosePlan:
+    balances = {b.asset: b for b in rt.service.balances()}
+    row = balances.get(rules.base_asset)
+    free, locked = (row.free, row.locked) if row is not None else (position.quantity, 0)
+    return close_plan(position.symbol, rules, free, locked, position.market_price)
+
+
+def _close_rows(rt: Runtime, held: list[Position], rules: dict) -> None:
+    """A "Close…" per position; the pending one shows what would be sold, the risk verdict and the dust left."""
+    pending = st.session_state.get(PENDING_CLOSE)
+    with st.container(key="close_rows"):
+        for position in held:
+            r = rules.get(position.symbol)
+            if r is None:
+                continue
+            if pending is None or pending["symbol"] != position.symbol:
+                label, action = st.columns([5, 1], vertical_alignment="center")
+                label.markdown(f"**{position.symbol}** {qty(position.quantity, r.step_size)} {r.base_asset}")
+                action.button("Close…", key=f"close_{position.symbol}", on_click=_ask_close, args=(rt, position.symbol))
+                continue
+            _confirm_close(rt, _plan(rt, position, r), pending, r)
+
+
+def _confirm_close(rt: Runtime, plan: ClosePlan, pending: dict, rules) -> None:
+    if plan.problem:
+        st.warning(f"Cannot close {plan.symbol}: {plan.problem}.")
+        st.button("OK", key="close_keep", on_click=st.session_state.pop, args=(PENDING_CLOSE, None))
+        return
+    pending["sell"] = plan.sell  # what this confirmation shows: the click sends exactly this or nothing
+    preview = rt.service.preview(plan.request())
+    what = f"SELL **{qty(plan.sell, rules.step_size)} {plan.base_asset}** of {plan.symbol} at MARKET"
+    value = f" (about {price(preview.notional, rules.tick_size)} USDT)" if preview.notional else ""
+    left = [f"dust left: {plan.dust.normalize():f} {plan.base_asset}"] if plan.dust > 0 else []
+    if plan.locked > 0:
+        left.append(
+            f"{plan.locked.normalize():f} {plan.base_asset} stays locked in open orders (cancel them to sell it)"
+        )
+    st.warning(f"Close position: {what}{value}?  \n" + ("; ".join(left) or "nothing left behind"))
+    if not preview.ok:
+        st.error(preview.error or "the risk check refused this sell", icon=":material/gpp_bad:")
+    yes, no = st.columns(2)
+    yes.button(
+        "Yes, sell at market",
+        key="close_confirm",
+        type="primary",
+        disabled=not preview.ok,
+        on_click=_do_close,
+        args=(rt, plan.symbol),
+    )
+    no.button("Keep it", key="close_keep", on_click=st.session_state.pop, args=(PENDING_CLOSE, None))
+
+
+def _ask_close(rt: Runtime, symbol: str) -> None:
+    st.session_state[PENDING_CLOSE] = {"symbol": symbol, "cid": rt.service.new_client_order_id()}
+
+
+def _do_close(rt: Runtime, symbol: str) -> None:
+    """Re-plans from the current balances: what is sold is what the confirmation showed a moment ago."""
+    pending = st.session_state.pop(PENDING_CLOSE, None)
+    if pending is None or pending["symbol"] != symbol:
+        return
+    rules = rt.service.broker.rules().get(symbol)
+    position = next((p for p in rt.service.positions() if p.symbol == symbol), None)
+    if rules is None or position is None:
+        st.session_state[CLOSE_RESULT] = (False, f"Nothing was sold: no {symbol} position any more.", [])
+        return
+    plan = _plan(rt, position, rules)
+    if plan.problem:
+        st.session_state[CLOSE_RESULT] = (False, f"Nothing was sold: {plan.problem}.", [])
+        return
+    if plan.sell != pending.get("sell"):  # the balance moved between the confirmation and the click
+        st.session_state[PENDING_CLOSE] = {"symbol": symbol, "cid": pending["cid"]}
+        st.session_state[CLOSE_RESULT] = (
+            False,
+            f"Nothing was sold: the {symbol} position changed since the confirmation. Check it and confirm again.",
+            [],
+        )
+        return
+    try:
+        result = rt.service.place(plan.request(), client_order_id=pending["cid"], source="positions", actor=actor(rt))
+    except CrbotError as err:
+        st.session_state[CLOSE_RESULT] = (False, f"Close {symbol} failed: {err}", [])
+        return
+    dust = f"; dust left {plan.dust.normalize():f} {plan.base_asset}" if plan.dust > 0 else ""
+    text = f"{symbol}: sold {qty(plan.sell, rules.step_size)} {plan.base_asset} at market ({result.message}){dust}"
+    st.session_state[CLOSE_RESULT] = (True, text, result_rows(rt.service, result))
+
+
+def _close_result() -> None:
+    result = st.session_state.get(CLOSE_RESULT)
+    if not result:
+        return
+    ok, text, rows = result
+    (st.success if ok else st.error)(text)
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch", key="close_result_table")
+    st.button("Clear", key="close_clear", on_click=st.session_state.pop, args=(CLOSE_RESULT, None))
 
 
 def _cancel_rows(rt: Runtime, orders: list[JournalOrder]) -> None:
