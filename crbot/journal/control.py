@@ -1,7 +1,8 @@
 """The latched trading state, the audit trail and the saved risk limits.
 
 A change to the state or the limits and its audit event are written in ONE transaction: there is never
-a state without its "who, when, why", nor an audit line for a change that did not happen.
+a state without its "who, when, why", nor an audit line for a change that did not happen. On PostgreSQL
+the same transaction NOTIFYs ``crbot_state``, so every listening process hears of it at commit.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 _STATE_ROW_ID = 1
 STATE_ACTION = "trading_state"
 LIMITS_ACTION = "risk_limits"
+STATE_CHANNEL = "crbot_state"  # PostgreSQL NOTIFY channel of trading-state changes (crbot.statewatch listens)
 
 
 class ControlJournal:
@@ -56,6 +58,11 @@ class ControlJournal:
             else:
                 row.state, row.since, row.actor, row.reason = state.value, now, actor, reason
             _add_audit(session, now, actor=actor, action=STATE_ACTION, detail=f"{previous} -> {state}", reason=reason)
+            if session.get_bind().dialect.name == "postgresql":
+                # delivered at commit, to every process LISTENing (crbot.statewatch): STOP reaches them at once
+                session.execute(
+                    text("SELECT pg_notify(:channel, :state)"), {"channel": STATE_CHANNEL, "state": state.value}
+                )
         logger.warning("trading state %s -> %s by %s: %s", previous, state, actor, reason)
         return True
 

@@ -34,14 +34,31 @@ def reduces_position(intent: OrderIntent, ctx: RiskContext) -> bool:
     )
 
 
+def unreachable_denial(problem: str) -> Denial:
+    """Fail closed: a process that cannot reach the journal cannot know the kill switch, so it sends nothing."""
+    return Denial(
+        code=DenialCode.DATABASE_UNREACHABLE,
+        detail=f"this process cannot reach the journal ({problem}): no new orders until it can",
+        hint="cancels and STOP still work; check the database server and the network, orders resume by themselves",
+    )
+
+
+def halted_denial(halt_reason: str) -> Denial:
+    reason = f" ({halt_reason})" if halt_reason else ""
+    return Denial(
+        code=DenialCode.TRADING_HALTED,
+        detail=f"trading is HALTED{reason}: no new orders are accepted",
+        hint="cancels still work; fix the cause, then resume trading with the typed confirmation",
+    )
+
+
+def check_journal_reachable(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext) -> Denial | None:
+    return unreachable_denial(ctx.journal_problem) if ctx.journal_problem else None
+
+
 def check_trading_state(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext) -> Denial | None:
     if ctx.state is TradingState.HALTED:
-        reason = f" ({ctx.halt_reason})" if ctx.halt_reason else ""
-        return Denial(
-            code=DenialCode.TRADING_HALTED,
-            detail=f"trading is HALTED{reason}: no new orders are accepted",
-            hint="cancels still work; fix the cause, then resume trading with the typed confirmation",
-        )
+        return halted_denial(ctx.halt_reason)
     if ctx.state is TradingState.REDUCING and not reduces_position(intent, ctx):
         held = "unknown" if ctx.position_qty is None else fmt(ctx.position_qty)
         return Denial(
@@ -196,6 +213,7 @@ def check_data(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext) -> Den
 
 
 CHECKS: tuple[Check, ...] = (
+    check_journal_reachable,
     check_trading_state,
     check_symbol,
     check_price_known,

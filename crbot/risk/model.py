@@ -21,6 +21,7 @@ class IntentKind(StrEnum):
 class DenialCode(StrEnum):
     """Every reason the risk manager refuses an order, in the order the checks run."""
 
+    DATABASE_UNREACHABLE = "DATABASE_UNREACHABLE"
     TRADING_HALTED = "TRADING_HALTED"
     TRADING_REDUCING = "TRADING_REDUCING"
     SYMBOL_NOT_ALLOWED = "SYMBOL_NOT_ALLOWED"
@@ -114,6 +115,7 @@ class RiskContext:
     daily_pnl: Decimal | None
     equity: Decimal | None
     halt_reason: str = ""  # why the kill switch is engaged, named in the TRADING_HALTED denial
+    journal_problem: str = ""  # why this process cannot reach the journal (crbot.statewatch); "" = reachable
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", TradingState(self.state))
