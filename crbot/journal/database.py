@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from crbot.clock import Clock
 from crbot.errors import ConfigError, InvalidInput
 from crbot.journal.models import SCHEMA_VERSION, Base, SchemaVersionRow
+from crbot.postgres import JOURNAL_LOCK, postgres_engine
 from crbot.sqlite import parse_url, private_file, sqlite_engine, writer
 
 logger = logging.getLogger(__name__)
@@ -165,6 +166,11 @@ def _create_engine(url: str) -> Engine:
     parsed = parse_url(url, what="journal", example="sqlite:///data/journal.db")
     if parsed.get_backend_name() != "sqlite":
         try:
+            if parsed.get_backend_name() == "postgresql":
+                # writers take turns on an advisory lock, as SQLite's BEGIN IMMEDIATE makes them (crbot.postgres)
+                return postgres_engine(
+                    parsed, lock_key=JOURNAL_LOCK, lock_timeout_ms=BUSY_TIMEOUT_MS, serialize="writes"
+                )
             return create_engine(url, pool_pre_ping=True)
         except NoSuchModuleError as exc:
             raise ConfigError(

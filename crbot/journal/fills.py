@@ -61,9 +61,12 @@ class FillJournal:
             if new:
                 links = _order_links(session, [(f.symbol, f.order_id) for f in new])
                 revision = next_revision(session)
-                # values converted here once; the untyped table skips per-row ORM and type processing
+                # SQLite: values converted here once; the untyped table skips per-row ORM and type processing.
+                # Elsewhere (NUMERIC, timestamptz) the typed table binds Decimal and datetime as they are.
+                raw = self._db.is_sqlite
                 session.execute(
-                    _FILLS_TABLE.insert(), [_fill_values(f, links.get((f.symbol, f.order_id)), revision) for f in new]
+                    (_FILLS_TABLE if raw else FillRow.__table__).insert(),
+                    [_fill_values(f, links.get((f.symbol, f.order_id)), revision, raw=raw) for f in new],
                 )
         if new:
             logger.info("journaled %d new fill(s) (%d already known)", len(new), len(unique) - len(new))
@@ -186,21 +189,28 @@ def next_revision(session: Session) -> int:
     return (session.scalar(select(func.max(FillRow.revision))) or 0) + 1
 
 
-def _fill_values(fill: Fill, client_order_id: str | None, revision: int) -> dict[str, Any]:
+def _fill_values(fill: Fill, client_order_id: str | None, revision: int, *, raw: bool) -> dict[str, Any]:
+    """The row's values; ``raw``: already in SQLite's storage form (TEXT decimals, epoch microseconds)."""
     fee_quote = commission_quote(fill)
+    money = decimal_to_text if raw else _checked
     return {
         "symbol": fill.symbol,
         "trade_id": fill.trade_id,
         "order_id": fill.order_id,
         "client_order_id": client_order_id,
         "side": fill.side.value,
-        "price": decimal_to_text(fill.price),
-        "quantity": decimal_to_text(fill.quantity),
-        "quote_qty": decimal_to_text(fill.quote_qty),
-        "commission": decimal_to_text(fill.commission),
+        "price": money(fill.price),
+        "quantity": money(fill.quantity),
+        "quote_qty": money(fill.quote_qty),
+        "commission": money(fill.commission),
         "commission_asset": fill.commission_asset,
-        "commission_quote": None if fee_quote is None else decimal_to_text(fee_quote),
+        "commission_quote": None if fee_quote is None else money(fee_quote),
         "is_maker": bool(fill.is_maker),
-        "time": datetime_to_us(fill.time),
+        "time": datetime_to_us(fill.time) if raw else fill.time,
         "revision": revision,
     }
+
+
+def _checked(value: Decimal) -> Decimal:
+    decimal_to_text(value)  # the same refusals (NaN, infinity, float) as the SQLite path
+    return value

@@ -1,7 +1,8 @@
 """Bulk reads into pandas: one SQL query on the raw DBAPI cursor, then vectorised column conversions.
 
-No ORM objects and no per-row Python: SQL casts the TEXT decimals to floating point (floats are fine in
-metrics, never in the order path), so the columns arrive typed and pandas only fixes NULLs and times.
+No ORM objects and no per-row Python: SQL casts the TEXT (SQLite) or NUMERIC (PostgreSQL) decimals to
+floating point (floats are fine in metrics, never in the order path), so the columns arrive typed and
+pandas only fixes NULLs and times (epoch microseconds on SQLite, timestamptz on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ def to_frame(
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=list(columns))
-    for name in times:  # integer epoch microseconds
-        frame[name] = pd.to_datetime(frame[name].to_numpy(dtype=np.int64), unit="us", utc=True).astype(TIME_DTYPE)
+    for name in times:
+        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):  # PostgreSQL's timestamptz: aware datetimes
+            frame[name] = frame[name].dt.tz_convert("UTC").astype(TIME_DTYPE)
+        else:  # SQLite: integer epoch microseconds
+            frame[name] = pd.to_datetime(frame[name].to_numpy(dtype=np.int64), unit="us", utc=True).astype(TIME_DTYPE)
     for name in floats:
         frame[name] = frame[name].astype("float64")  # None -> NaN
     for name in ints:

@@ -1,11 +1,13 @@
-"""Column types that keep money exact and time aware on every backend (SQLite today, PostgreSQL later).
+"""Column types that keep money exact and time aware on every backend (SQLite and PostgreSQL).
 
-* ``DecimalText``: a Decimal stored as TEXT in plain notation, so "0.00001000" comes back as
-  ``Decimal("0.00001000")`` (SQLite's NUMERIC would hand back a float).
-* ``UtcDateTime``: an aware datetime stored as integer microseconds since the Unix epoch (BIGINT), so it
-  round-trips exactly, sorts and compares in SQL, and loads into pandas with one vectorised conversion.
+* ``DecimalText``: on SQLite a Decimal stored as TEXT in plain notation, so "0.00001000" comes back as
+  ``Decimal("0.00001000")`` (SQLite's NUMERIC would hand back a float); on PostgreSQL an unconstrained
+  NUMERIC, which is exact and keeps the scale too.
+* ``UtcDateTime``: on SQLite an aware datetime stored as integer microseconds since the Unix epoch (BIGINT),
+  so it round-trips exactly, sorts and compares in SQL, and loads into pandas with one vectorised
+  conversion; on PostgreSQL a TIMESTAMP WITH TIME ZONE (microsecond resolution too). Both come back UTC.
 
-Decimal columns compare as text in SQL: filter and sum them in Python or pandas, never in a query.
+Decimal columns compare as text on SQLite: filter and sum them in Python or pandas, never in a query.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Dialect, Text
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import BigInteger, Dialect, Numeric, Text
+from sqlalchemy.types import TIMESTAMP, TypeDecorator, TypeEngine
 
 from crbot.errors import InvalidInput
 
@@ -50,12 +52,23 @@ def us_to_datetime(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=int(value))
 
 
+def _native(dialect: Dialect) -> bool:
+    """PostgreSQL has exact NUMERIC and a real timestamptz: use them; everything else gets the portable form."""
+    return dialect.name == "postgresql"
+
+
 class DecimalText(TypeDecorator[Decimal]):
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else decimal_to_text(value)
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(Numeric(asdecimal=True) if _native(dialect) else Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | Decimal | None:
+        if value is None:
+            return None
+        text = decimal_to_text(value)  # the same checks on every backend: finite, never a float
+        return Decimal(text) if _native(dialect) else text
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(value)
@@ -69,11 +82,21 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = BigInteger
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
-        return None if value is None else datetime_to_us(value)
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(TIMESTAMP(timezone=True) if _native(dialect) else BigInteger())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | datetime | None:
+        if value is None:
+            return None
+        micros = datetime_to_us(value)  # refuses a naive datetime on every backend
+        return value.astimezone(UTC) if _native(dialect) else micros
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        return None if value is None else us_to_datetime(value)
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return us_to_datetime(value)
 
     @property
     def python_type(self) -> type[datetime]:

@@ -1,4 +1,4 @@
-"""The paper exchange: a matching engine with Binance spot semantics over its own SQLite book.
+"""The paper exchange: a matching engine with Binance spot semantics over its own book (SQLite or PostgreSQL).
 
 Every public call is ONE ``BEGIN IMMEDIATE`` transaction (plus an in-process lock) that first matches
 everything the price path did since the last call (``advance``), then does its work on state read fresh
@@ -69,7 +69,7 @@ class MatchingEngine:
         self._rules = dict(rules)
         self._matcher = Matcher(rules=self._rules, commissions=commissions, slippage_bps=slippage_bps)
         self._lock = threading.RLock()
-        self._statements = Statements()
+        self._statements = Statements(self._db.dialect.name)
         self._initialise(starting_balances)
 
     def _initialise(self, starting_balances: Mapping[str, Decimal]) -> None:

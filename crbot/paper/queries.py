@@ -7,6 +7,7 @@ compiled form (its cache key) on every call of the order path.
 from __future__ import annotations
 
 from sqlalchemy import Insert, Select, Update, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crbot.domain import ListStatusType
@@ -38,8 +39,10 @@ class Statements:
         "upsert_cursor",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: str = "sqlite") -> None:
         o, lc, cur = store.orders.c, store.order_lists.c, store.cursors.c
+        insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert  # both: ON CONFLICT upserts
+        later = func.greatest if dialect == "postgresql" else func.max  # SQLite's two-argument max() is scalar
         symbol = bindparam("symbol")
         self.open_all: Select = select(store.orders).where(o.status.in_(OPEN)).order_by(o.order_id)
         self.open_symbol: Select = (
@@ -90,15 +93,15 @@ class Statements:
             .where(lc.order_list_id == bindparam("b_id"))
             .values(status=bindparam("b_status"), update_time=bindparam("b_update_time"))
         )
-        ins = sqlite_insert(store.balances)
+        ins = insert_for(store.balances)
         self.upsert_balance: Insert = ins.on_conflict_do_update(
             index_elements=["asset"], set_={"free": ins.excluded.free, "locked": ins.excluded.locked}
         )
-        ins = sqlite_insert(store.cursors)
+        ins = insert_for(store.cursors)
         # a cursor never moves back: another process (or a clock ahead of ours) may have matched further;
-        # fixed-width UTC ISO text compares like the times it holds
+        # fixed-width UTC ISO text (SQLite) compares like the times it holds
         self.upsert_cursor: Insert = ins.on_conflict_do_update(
-            index_elements=["symbol"], set_={"matched_to": func.max(cur.matched_to, ins.excluded.matched_to)}
+            index_elements=["symbol"], set_={"matched_to": later(cur.matched_to, ins.excluded.matched_to)}
         )
 
 

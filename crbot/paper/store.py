@@ -1,10 +1,15 @@
-"""The paper exchange's own SQLite book: schema, connection set-up and column types.
+"""The paper exchange's own book: schema, connection set-up and column types.
 
 Several processes (dashboard, CLI, bots) share one paper account, so every unit of work is one
 ``BEGIN IMMEDIATE`` transaction: it takes the write lock up front and waits (busy_timeout) for another
 process instead of failing half way. WAL lets readers proceed meanwhile. ``synchronous=NORMAL`` keeps a
 commit off the fsync path (the order path must stay fast); in WAL mode that survives any process crash
 and can lose only the last commits on a power cut, an acceptable trade for a paper account.
+
+On PostgreSQL (when the journal is there, so several machines share one paper account) the book's tables
+(all named ``sim_*``) live in the journal's database, and every transaction takes the paper book's advisory
+lock first (``crbot.postgres``): the same one-at-a-time units of work. Money is NUMERIC there, times
+timestamptz.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    TIMESTAMP,
     Boolean,
     Column,
     Dialect,
@@ -21,13 +28,15 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from crbot.errors import ConfigError
+from crbot.postgres import PAPER_LOCK, postgres_engine
 from crbot.sqlite import parse_url, sqlite_engine
 
 logger = logging.getLogger(__name__)
@@ -36,33 +45,49 @@ BUSY_TIMEOUT_MS = 30_000
 
 
 class DecimalText(TypeDecorator[Decimal]):
-    """Exact money: Decimal stored as plain-notation TEXT (SQLite would hand back a float)."""
+    """Exact money: Decimal stored as plain-notation TEXT (SQLite would hand back a float); NUMERIC on PostgreSQL."""
 
     impl = String
     cache_ok = True
 
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
-        return None if value is None else format(value, "f")
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(Numeric(asdecimal=True) if _native(dialect) else String())
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | Decimal | None:
+        if value is None:
+            return None
+        return value if _native(dialect) else format(value, "f")
+
+    def process_result_value(self, value: str | Decimal | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(value)
 
 
 class UtcText(TypeDecorator[datetime]):
-    """Aware UTC time as fixed-width ISO TEXT, so string order is time order (indexes, ranges)."""
+    """Aware UTC time as fixed-width ISO TEXT, so string order is time order (indexes, ranges); timestamptz on
+    PostgreSQL."""
 
     impl = String
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(TIMESTAMP(timezone=True) if _native(dialect) else String())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: the paper exchange stores aware UTC times only")
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
+        utc = value.astimezone(UTC)
+        return utc if _native(dialect) else utc.isoformat(timespec="microseconds")
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
+    def process_result_value(self, value: str | datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _native(dialect: Dialect) -> bool:
+    return dialect.name == "postgresql"
 
 
 metadata = MetaData()
@@ -153,12 +178,14 @@ cursors = Table(
 
 
 def open_database(db_url: str) -> Engine:
-    """An Engine on the paper exchange's SQLite file, every transaction ``BEGIN IMMEDIATE``."""
+    """An Engine on the paper exchange's book (a SQLite file, or PostgreSQL), every transaction serialized."""
     url = parse_url(db_url, what="paper exchange", example="sqlite:///data/paper.db")
+    if url.get_backend_name() == "postgresql":
+        return postgres_engine(url, lock_key=PAPER_LOCK, lock_timeout_ms=BUSY_TIMEOUT_MS, serialize="always")
     if url.get_backend_name() != "sqlite":
         raise ConfigError(
-            f"the paper exchange keeps its book in SQLite, not {url.get_backend_name()}",
-            hint="use a sqlite:/// URL for the paper exchange",
+            f"the paper exchange keeps its book in SQLite or PostgreSQL, not {url.get_backend_name()}",
+            hint="use a sqlite:/// or postgresql+psycopg:// URL for the paper exchange",
         )
     # NORMAL, not FULL: the order path stays off fsync; losing the last commits on a power cut is
     # acceptable for a paper account. Every unit of work reads then writes, so all begin IMMEDIATE.

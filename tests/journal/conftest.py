@@ -1,4 +1,6 @@
-"""Fixtures for the journal tests: a fresh SQLite file per test and a clock that only moves when told."""
+"""Fixtures for the journal tests: a fresh journal per test, on a SQLite file and on a fresh PostgreSQL
+database (``journal_url`` from tests/pg.py), and a clock that only moves when told. ``sqlite_url`` and
+``sqlite_journal`` are for the tests of what only SQLite has (PRAGMAs, the file, online backup)."""
 
 from __future__ import annotations
 
@@ -22,13 +24,25 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'journal.db'}"
+def db_url(journal_url: str) -> str:
+    return journal_url
 
 
 @pytest.fixture
 def journal(db_url: str, clock: ManualClock) -> Iterator[Journal]:
     journal = Journal(db_url, clock)
+    yield journal
+    journal.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'journal.db'}"
+
+
+@pytest.fixture
+def sqlite_journal(sqlite_url: str, clock: ManualClock) -> Iterator[Journal]:
+    journal = Journal(sqlite_url, clock)
     yield journal
     journal.close()
 

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 N = 100  # writes per process
 
 
-def test_sqlite_pragmas(journal: Journal) -> None:
-    with journal._db.engine.connect() as conn:
+def test_sqlite_pragmas(sqlite_journal: Journal) -> None:
+    with sqlite_journal._db.engine.connect() as conn:
         pragma = lambda name: conn.execute(text(f"PRAGMA {name}")).scalar()  # noqa: E731
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
@@ -68,7 +68,8 @@ def test_in_memory_journal_works_for_single_threaded_use(clock: ManualClock) -> 
     journal.close()
 
 
-def test_online_backup(journal: Journal, tmp_path: Path, clock: ManualClock) -> None:
+def test_online_backup(sqlite_journal: Journal, tmp_path: Path, clock: ManualClock) -> None:
+    journal = sqlite_journal
     journal.record_fills([fill(1), fill(2)])
     journal.set_trading_state(TradingState.HALTED, actor="a", reason="r")
     target = journal.backup(tmp_path / "backups" / "copy.db")

@@ -148,10 +148,11 @@ def test_frame_refreshes_incrementally_with_every_change(db_url: str, clock: Man
     other_process.close()
 
 
-def test_frame_reloads_when_the_file_changed_underneath(journal: Journal, db_url: str) -> None:
+def test_frame_reloads_when_the_file_changed_underneath(sqlite_journal: Journal, sqlite_url: str) -> None:
+    journal = sqlite_journal
     journal.record_fills([fill(1), fill(2)])
     assert len(journal.fills_frame()) == 2
-    raw = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    raw = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
     with raw:
         raw.execute("DELETE FROM fills WHERE trade_id = 1")  # e.g. a restored backup
     raw.close()
@@ -159,10 +160,11 @@ def test_frame_reloads_when_the_file_changed_underneath(journal: Journal, db_url
 
 
 def test_a_new_process_starts_from_the_fills_snapshot_and_reads_only_what_is_new(
-    db_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, tmp_path
+    sqlite_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:
     from crbot.journal import fill_frames
 
+    db_url = sqlite_url  # the snapshot file sits beside a SQLite journal
     monkeypatch.setattr(fill_frames.FillFrameCache, "SNAPSHOT_EVERY", 3)
     first = Journal(db_url, clock)
     first.record_fills([fill(i) for i in range(1, 6)])

@@ -1,6 +1,7 @@
 """A process of its own trading the shared paper account, for tests/paper/test_engine_persistence.py.
 
-Run as ``python -m tests.paper.engine_process trader PATH PREFIX COUNT`` or ``... watcher PATH PRICE SECONDS``;
+Run as ``python -m tests.paper.engine_process trader PATH PREFIX COUNT`` or ``... watcher PATH PRICE SECONDS``
+(PATH: a SQLite file, or a database URL);
 it prints its result as one line of JSON. Started with ``subprocess`` (never multiprocessing's spawn, which
 re-imports the parent's ``__main__``: inside pytest that may be a Streamlit AppTest script of another test).
 """
@@ -25,7 +26,7 @@ T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # every process's clock starts her
 def trader(path: str, prefix: str, count: int) -> list[int]:
     """One process (dashboard, CLI, bot) placing ``count`` orders and canceling every third."""
     engine = MatchingEngine(
-        db_url=f"sqlite:///{path}",
+        db_url=path if "://" in path else f"sqlite:///{path}",
         feed=ManualFeed(PRICES),
         clock=ManualClock(T0),
         rules=load_bundled_rules(),
@@ -47,7 +48,7 @@ def watcher(path: str, order_price: str, at_seconds: int) -> list[str]:
     feed = ManualFeed(PRICES)
     feed.move("BTCUSDT", order_price, T0 + timedelta(seconds=at_seconds))
     engine = MatchingEngine(
-        db_url=f"sqlite:///{path}",
+        db_url=path if "://" in path else f"sqlite:///{path}",
         feed=feed,
         clock=ManualClock(T0 + timedelta(seconds=2 * at_seconds)),
         rules=load_bundled_rules(),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +17,7 @@ from crbot.errors import (
     OrderNotFound,
 )
 from crbot.market.feed import ManualFeed
+from tests.paper.conftest import Book
 from tests.paper.test_engine_kit import BTC, ETH, PRICES, Rig, assert_ledger, rig, sl, spec
 
 D = Decimal
@@ -62,8 +62,8 @@ def test_a_buy_fills_at_its_own_price_when_the_market_gaps_through_it(rig: Rig) 
     assert_ledger(rig)
 
 
-def test_a_resting_sell_fills_when_the_high_reaches_it_and_pays_its_fee_in_quote(tmp_path: Path) -> None:
-    rig = Rig(tmp_path / "p.db", balances={"USDT": D("0"), "BTC": D("0.5")})
+def test_a_resting_sell_fills_when_the_high_reaches_it_and_pays_its_fee_in_quote(book: Book) -> None:
+    rig = Rig(book("p"), balances={"USDT": D("0"), "BTC": D("0.5")})
     rig.engine.new_order(spec("s1", Side.SELL, "0.2", "51000"))
     assert rig.bal("BTC") == (D("0.3"), D("0.2"))
     rig.move("50999.99")
@@ -128,7 +128,7 @@ def test_catch_up_after_a_gap_fills_each_order_at_the_bar_that_crossed_it(rig: R
     assert_ledger(rig)
 
 
-def test_wide_bars_from_a_feed_match_on_their_high_and_low(rig: Rig) -> None:
+def test_wide_bars_from_a_feed_match_on_their_high_and_low(book: Book) -> None:
     class BarFeed(ManualFeed):
         def bars(self, symbol: str, start: datetime, end: datetime) -> list[Bar]:
             t = start + timedelta(seconds=60)
@@ -136,7 +136,7 @@ def test_wide_bars_from_a_feed_match_on_their_high_and_low(rig: Rig) -> None:
                 return []
             return [Bar(open_time=start, close_time=t, open=D(50000), high=D(52000), low=D(48500), close=D(50000))]
 
-    r = Rig(rig.path.with_name("bars.db"), feed=BarFeed(PRICES), balances={"USDT": D("10000"), "BTC": D("1")})
+    r = Rig(book("bars"), feed=BarFeed(PRICES), balances={"USDT": D("10000"), "BTC": D("1")})
     r.engine.new_order(spec("b", Side.BUY, "0.01", "49000"))
     r.engine.new_order(spec("s", Side.SELL, "0.01", "51000"))
     r.engine.new_order(spec("far", Side.SELL, "0.01", "53000"))
@@ -147,9 +147,9 @@ def test_wide_bars_from_a_feed_match_on_their_high_and_low(rig: Rig) -> None:
 
 
 # ---- market orders -------------------------------------------------------------------------------------
-def test_market_orders_fill_at_once_with_slippage_against_the_trader_on_the_tick(tmp_path: Path) -> None:
+def test_market_orders_fill_at_once_with_slippage_against_the_trader_on_the_tick(book: Book) -> None:
     feed = ManualFeed({BTC: D("50000.01"), ETH: D("3000")})
-    rig = Rig(tmp_path / "p.db", slippage="5", feed=feed)
+    rig = Rig(book("p"), slippage="5", feed=feed)
     buy = rig.engine.new_order(spec("m1", Side.BUY, "0.01", type=OrderType.MARKET))
     # 50000.01 * 1.0005 = 50025.010005 -> up to the tick 50025.02
     assert buy.status is OrderStatus.FILLED and buy.cumulative_quote == D("500.2502")
@@ -217,8 +217,8 @@ def test_unknown_symbols_and_filter_failures_are_refused_before_anything_changes
     assert snapshot(rig) == before
 
 
-def test_a_stop_that_would_trigger_at_once_is_refused(tmp_path: Path) -> None:
-    rig = Rig(tmp_path / "p.db", balances={"BTC": D("1")})
+def test_a_stop_that_would_trigger_at_once_is_refused(book: Book) -> None:
+    rig = Rig(book("p"), balances={"BTC": D("1")})
     with pytest.raises(ExchangeRejected) as err:
         rig.engine.new_order(sl("s", Side.SELL, "0.1", "50000", "49900"))  # stop not below the market
     assert (err.value.code, err.value.message) == (-2010, "Order would trigger immediately.")
@@ -226,8 +226,8 @@ def test_a_stop_that_would_trigger_at_once_is_refused(tmp_path: Path) -> None:
 
 
 # ---- stop-loss limits ---------------------------------------------------------------------------------
-def test_a_stop_loss_triggers_and_fills_at_the_traded_price_as_taker(tmp_path: Path) -> None:
-    rig = Rig(tmp_path / "p.db", balances={"BTC": D("1")})
+def test_a_stop_loss_triggers_and_fills_at_the_traded_price_as_taker(book: Book) -> None:
+    rig = Rig(book("p"), balances={"BTC": D("1")})
     rig.engine.new_order(sl("s", Side.SELL, "0.1", "49000", "48500"))
     assert rig.bal("BTC") == (D("0.9"), D("0.1"))
     rig.move("49100")
@@ -240,8 +240,8 @@ def test_a_stop_loss_triggers_and_fills_at_the_traded_price_as_taker(tmp_path: P
     assert_ledger(rig)
 
 
-def test_a_stop_gapped_below_its_limit_rests_and_fills_later_at_its_limit(tmp_path: Path) -> None:
-    rig = Rig(tmp_path / "p.db", balances={"BTC": D("1")})
+def test_a_stop_gapped_below_its_limit_rests_and_fills_later_at_its_limit(book: Book) -> None:
+    rig = Rig(book("p"), balances={"BTC": D("1")})
     rig.engine.new_order(sl("s", Side.SELL, "0.1", "49000", "48500"))
     rig.move("48000")  # triggered, but a SELL limit at 48500 cannot fill at 48000
     assert rig.engine.trades(BTC) == []
@@ -264,9 +264,9 @@ def test_a_stop_gapped_below_its_limit_rests_and_fills_later_at_its_limit(tmp_pa
     ],
 )
 def test_stop_orders_trigger_in_the_direction_their_type_and_side_say(
-    tmp_path: Path, side: Side, type_: OrderType, stop: str, limit: str, path: tuple[str, str], fill: str
+    book: Book, side: Side, type_: OrderType, stop: str, limit: str, path: tuple[str, str], fill: str
 ) -> None:
-    rig = Rig(tmp_path / "p.db", balances={"USDT": D("10000"), "BTC": D("1")})
+    rig = Rig(book("p"), balances={"USDT": D("10000"), "BTC": D("1")})
     rig.engine.new_order(spec("s", side, "0.01", limit, type=type_, stop=stop))
     rig.move(path[0])  # toward, not through, the stop
     assert rig.engine.trades(BTC) == []
@@ -322,12 +322,12 @@ def test_cancel_all_cancels_every_open_order_on_the_symbol_only(rig: Rig) -> Non
     assert_ledger(rig)
 
 
-def test_cancels_and_queries_work_while_the_feed_is_down(rig: Rig) -> None:
+def test_cancels_and_queries_work_while_the_feed_is_down(book: Book) -> None:
     class DownFeed(ManualFeed):
         def bars(self, symbol: str, start: datetime, end: datetime) -> list[Bar]:
             raise ConnectivityError("no prices", hint="feed down")
 
-    r = Rig(rig.path.with_name("down.db"), feed=DownFeed(PRICES))
+    r = Rig(book("down"), feed=DownFeed(PRICES))
     r.engine.new_order(spec("a", Side.BUY, "0.001", "40000"))
     r.clock.advance(10)
     assert r.engine.open_orders()[0].client_order_id == "a"

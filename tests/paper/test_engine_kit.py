@@ -1,10 +1,11 @@
-"""Shared rig for the matching engine tests: a paper exchange on a temporary SQLite file, a manual clock,
+"""Shared rig for the matching engine tests: a paper exchange on a temporary SQLite file or PostgreSQL
+database (the ``book`` fixture, tests/paper/conftest.py), a manual clock,
 a manual feed, and an independent ledger check that recomputes balances and locks from first principles.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +29,7 @@ PRICES = {BTC: D("50000"), ETH: D("3000")}
 
 
 def paper_market(
-    path: Path,
+    path: Path | str,
     *,
     clock: Clock,
     feed: ManualFeed,
@@ -37,9 +38,10 @@ def paper_market(
     slippage: str = "0",
     balances: Mapping[str, Decimal] = START,
 ) -> PaperMarket:
-    """The tests' paper exchange on the SQLite file ``path``: bundled rules, 0.1% fees, no slippage, 10,000 USDT."""
+    """The tests' paper exchange on the SQLite file ``path`` (or a database URL): bundled rules, 0.1% fees, no
+    slippage, 10,000 USDT."""
     return _paper_market(
-        f"sqlite:///{path}",
+        path if isinstance(path, str) else f"sqlite:///{path}",
         feed=feed,
         clock=clock,
         rules=rules if rules is not None else load_bundled_rules(),
@@ -54,7 +56,7 @@ class Rig:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         *,
         balances: Mapping[str, Decimal] = START,
         slippage: str = "0",
@@ -86,8 +88,8 @@ class Rig:
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Rig:
-    return Rig(tmp_path / "paper.db")
+def rig(book: Callable[[str], Path | str]) -> Rig:
+    return Rig(book("paper"))
 
 
 def spec(

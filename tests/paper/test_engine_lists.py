@@ -4,12 +4,12 @@ nobody watched, list cancels, and the locks each stage holds."""
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from crbot.domain import ZERO, ListKind, ListStatusType, OrderStatus, Side
 from crbot.errors import ExchangeRejected, FilterError, InsufficientBalance, InvalidInput, OrderNotFound
+from tests.paper.conftest import Book
 from tests.paper.test_engine_kit import (
     BTC,
     Rig,
@@ -28,9 +28,9 @@ __all__ = ["rig"]
 
 
 @pytest.fixture
-def holder(tmp_path: Path) -> Rig:
+def holder(book: Book) -> Rig:
     """An account holding 1 BTC and 10000 USDT, BTC at 50000."""
-    return Rig(tmp_path / "holder.db", balances={"USDT": D("10000"), "BTC": D("1")})
+    return Rig(book("holder"), balances={"USDT": D("10000"), "BTC": D("1")})
 
 
 def statuses(r: Rig, lid: str) -> tuple[ListStatusType, list[OrderStatus]]:
@@ -90,7 +90,7 @@ def test_a_stop_that_triggers_below_its_limit_keeps_the_lock_after_the_take_prof
     assert_ledger(holder)
 
 
-def test_a_bar_that_touches_both_legs_resolves_against_the_trader(holder: Rig) -> None:
+def test_a_bar_that_touches_both_legs_resolves_against_the_trader(book: Book) -> None:
     from datetime import datetime, timedelta
 
     from crbot.domain import Bar
@@ -101,7 +101,7 @@ def test_a_bar_that_touches_both_legs_resolves_against_the_trader(holder: Rig) -
             t = start + timedelta(seconds=60)
             return [Bar(open_time=start, close_time=t, open=D(50000), high=D(53000), low=D(47900), close=D(50000))]
 
-    r = Rig(holder.path.with_name("wide.db"), balances={"BTC": D("1")}, feed=WideFeed({BTC: D(50000)}))
+    r = Rig(book("wide"), balances={"BTC": D("1")}, feed=WideFeed({BTC: D(50000)}))
     r.engine.new_order_list(sell_oco())
     r.clock.advance(61)
     assert statuses(r, "o1") == (ListStatusType.ALL_DONE, [OrderStatus.EXPIRED, OrderStatus.FILLED])
@@ -109,8 +109,8 @@ def test_a_bar_that_touches_both_legs_resolves_against_the_trader(holder: Rig) -
     assert fill.price == D("48000")  # the stop traded at its stop price inside the bar
 
 
-def test_a_buy_oco_locks_the_larger_of_its_legs_costs(tmp_path: Path) -> None:
-    r = Rig(tmp_path / "p.db")
+def test_a_buy_oco_locks_the_larger_of_its_legs_costs(book: Book) -> None:
+    r = Rig(book("p"))
     r.engine.new_order_list(
         oco("b", tp("b-tp", Side.BUY, "0.1", "48000"), sl("b-sl", Side.BUY, "0.1", "52000", "52260"))
     )
@@ -314,10 +314,10 @@ def test_cancel_all_includes_order_lists(holder: Rig) -> None:
     assert holder.bal("BTC") == (D("1"), ZERO) and holder.bal("USDT") == (D("10000"), ZERO)
 
 
-def test_max_num_orders_counts_pending_legs(tmp_path: Path) -> None:
+def test_max_num_orders_counts_pending_legs(book: Book) -> None:
     from crbot.exchange.bundled import load_bundled_rules
 
-    r = Rig(tmp_path / "p.db", rules=with_max_orders(load_bundled_rules(), BTC, 4))
+    r = Rig(book("p"), rules=with_max_orders(load_bundled_rules(), BTC, 4))
     r.engine.new_order_list(entry_bracket(lid="a"))  # 3 open
     with pytest.raises(FilterError) as err:
         r.engine.new_order_list(entry_bracket(lid="b"))  # 3 + 3 > 4

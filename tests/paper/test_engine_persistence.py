@@ -14,6 +14,7 @@ from pathlib import Path
 
 from crbot.clock import ManualClock
 from crbot.domain import ZERO, OrderStatus, Side
+from tests.paper.conftest import Book
 from tests.paper.engine_process import T0
 from tests.paper.test_engine_kit import BTC, Rig, assert_ledger, oco, sl, spec, tp
 
@@ -21,8 +22,8 @@ D = Decimal
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_restart_continues_the_same_account_and_catches_up(tmp_path: Path) -> None:
-    path = tmp_path / "paper.db"
+def test_a_restart_continues_the_same_account_and_catches_up(book: Book) -> None:
+    path = book("paper")
     first = Rig(path)
     first.engine.new_order(spec("b1", Side.BUY, "0.01", "49000"))
     first.engine.new_order(spec("b2", Side.BUY, "0.01", "30000"))
@@ -43,8 +44,8 @@ def test_a_restart_continues_the_same_account_and_catches_up(tmp_path: Path) -> 
     assert_ledger(again)
 
 
-def test_two_engines_on_one_file_see_each_others_orders_and_fill_once(tmp_path: Path) -> None:
-    path = tmp_path / "paper.db"
+def test_two_engines_on_one_file_see_each_others_orders_and_fill_once(book: Book) -> None:
+    path = book("paper")
     a = Rig(path)
     b = Rig(path, clock=a.clock, feed=a.feed)  # e.g. the dashboard and the CLI
     a.engine.new_order(spec("x", Side.BUY, "0.01", "49000"))
@@ -64,8 +65,8 @@ def test_two_engines_on_one_file_see_each_others_orders_and_fill_once(tmp_path: 
     assert_ledger(b)
 
 
-def test_threads_sharing_one_engine_keep_the_ledger_exact(tmp_path: Path) -> None:
-    rig = Rig(tmp_path / "paper.db", balances={"USDT": D("100000"), "BTC": D("10")})
+def test_threads_sharing_one_engine_keep_the_ledger_exact(book: Book) -> None:
+    rig = Rig(book("paper"), balances={"USDT": D("100000"), "BTC": D("10")})
     errors: list[BaseException] = []
 
     def trader(n: int) -> None:
@@ -125,8 +126,8 @@ def _run(*commands: list[str]) -> list[list]:
     return results
 
 
-def test_two_processes_share_one_paper_account(tmp_path: Path) -> None:
-    path = tmp_path / "paper.db"
+def test_two_processes_share_one_paper_account(book: Book) -> None:
+    path = book("paper")
     # both start on a fresh file at once: schema and funding must happen exactly once
     ids = [i for result in _run(*(["trader", str(path), p, "30"] for p in ("p", "q"))) for i in result]
     assert len(set(ids)) == 60
