@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -43,7 +43,8 @@ class AccessSettings:
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> AccessSettings:
-        """CRBOT_DASHBOARD_IDLE_MINUTES (30), CRBOT_DASHBOARD_SESSION_HOURS (12), CRBOT_DASHBOARD_KDF (standard)."""
+        """CRBOT_DASHBOARD_IDLE_MINUTES (30), CRBOT_DASHBOARD_SESSION_HOURS (12), CRBOT_DASHBOARD_KDF (standard),
+        CRBOT_DASHBOARD_LOCKOUT_FAILURES (10), CRBOT_DASHBOARD_LOCKOUT_MINUTES (15)."""
         if env is None:
             merged = {k: v for k, v in dotenv_values(Path(".env")).items() if v is not None}
             merged.update(os.environ)
@@ -55,7 +56,14 @@ class AccessSettings:
             raise ConfigError(
                 f"CRBOT_DASHBOARD_KDF={profile!r} is not valid", hint=f"use one of: {', '.join(PROFILES)}"
             )
-        return cls(idle_s=idle * 60, max_s=hours * 3600, profile=profile)
+        failures = _positive(env, "CRBOT_DASHBOARD_LOCKOUT_FAILURES", "10")
+        if failures != int(failures) or failures < 2:
+            raise ConfigError(
+                f"CRBOT_DASHBOARD_LOCKOUT_FAILURES={failures:g} is not valid", hint="use a whole number >= 2"
+            )
+        lock = _positive(env, "CRBOT_DASHBOARD_LOCKOUT_MINUTES", "15")
+        limits = Limits(free=min(3, int(failures) - 1), lock_after=int(failures), lock_s=lock * 60)
+        return cls(idle_s=idle * 60, max_s=hours * 3600, profile=profile, limits=limits)
 
 
 def _positive(env: Mapping[str, str], name: str, default: str) -> float:
@@ -127,7 +135,7 @@ class Access:
         """
         verdict = self.limiter.check(client)
         if not verdict.allowed:
-            return verdict
+            return replace(verdict, refused=True)
         if self.store.verify(password):
             self.limiter.success(client)
             return None

@@ -117,11 +117,15 @@ def login_page(message: str = "", *, next_path: str = "/", status: int = 200, he
 
 def _refusal(verdict: Verdict) -> str:
     wait = max(1, round(verdict.wait_s))
+    if verdict.allowed:
+        return "Wrong password."
     if verdict.overall:
         return f"Too many failed sign-ins on this dashboard: every sign-in is locked for {wait} s."
     if verdict.locked:
         return f"Too many failed sign-ins from your address: locked for {wait} s."
-    return f"Wrong password. Wait {wait} s before the next try." if wait else "Wrong password."
+    if verdict.refused:
+        return f"Too many failed sign-ins: wait {wait} s before the next try."
+    return f"Wrong password. Wait {wait} s before the next try."
 
 
 def routes(access: Access) -> list[Route]:
@@ -159,7 +163,7 @@ def routes(access: Access) -> list[Route]:
         cookie, verdict = await to_thread.run_sync(access.login, password, client)
         if cookie is None:
             assert verdict is not None
-            status = 401 if verdict.allowed or not verdict.locked else 429
+            status = 429 if verdict.refused else 401  # 429: not even checked, still waiting or locked out
             headers = {"Retry-After": str(max(1, round(verdict.wait_s)))} if not verdict.allowed else None
             return login_page(_refusal(verdict), next_path=next_path, status=status, headers=headers)
         response = RedirectResponse(next_path, status_code=303)

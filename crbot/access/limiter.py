@@ -37,11 +37,12 @@ class _Client:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """``wait_s`` > 0: refused, try again after that many seconds; ``locked``: a lockout, not a delay."""
+    """``wait_s`` > 0: the next attempt must wait that many seconds; ``locked``: a lockout, not a delay."""
 
     wait_s: float
     locked: bool = False
     overall: bool = False
+    refused: bool = False  # this attempt was not checked at all (still waiting or locked out)
 
     @property
     def allowed(self) -> bool:
