@@ -142,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("api", help="the HTTP API: serve, token create/list/revoke").add_argument(
         "api_args", nargs=argparse.REMAINDER
     )
+    sub.add_parser("keys", help="exchange keys: set, show, rotate, check (encrypted)").add_argument(
+        "keys_args", nargs=argparse.REMAINDER
+    )
+    sub.add_parser("live", help="live mode: confirm (typed, once)").add_argument("live_args", nargs=argparse.REMAINDER)
     sim = sub.add_parser("sim", help="the local Binance-compatible exchange")
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     return p
@@ -220,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = "-v" in args_in
     args_in = [a for a in args_in if a != "-v"]
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    from crbot.secrets.redact import install as redact_logs
+
+    redact_logs()  # no key, secret, signature or token in any log line
     if args_in[:2] == ["sim", "serve"]:
         from crbot.localexchange.cli import main as serve_main
 
@@ -236,6 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from crbot.monitor.cli import main as monitor_main
 
         return monitor_main(args_in, as_json=as_json)
+    if args_in[:1] in (["keys"], ["live"]):  # exchange keys and live confirmation: crbot/secrets/cli.py
+        from crbot.secrets.cli import main as keys_main
+
+        return keys_main(args_in, as_json=as_json)
     if args_in[:1] == ["sim"]:  # `serve` is the only sim command
         what = f"unknown sim command {args_in[1]!r}" if len(args_in) > 1 else "sim needs a command"
         print(f"error: {what}: use `python -m crbot sim serve`", file=sys.stderr)
@@ -276,6 +287,7 @@ def _dispatch(args: argparse.Namespace) -> Any:
     from crbot.runtime import build_runtime
 
     rt = build_runtime()  # no network: the exchange is first called below
+    _warn_plain_text(rt.settings)
     svc, actor = rt.service, f"cli:{rt.settings.actor}"
     svc.heartbeat.kind = "cli"  # this process in process_heartbeats (written after the command acted)
     if not _acts_first(args) and args.command not in ("ping", "status", "price", "reconcile"):
@@ -302,6 +314,14 @@ def _dispatch(args: argparse.Namespace) -> Any:
         except CrbotError as exc:
             logging.getLogger(__name__).warning("journal not synced after %s: %s", args.command, exc)
     return result
+
+
+def _warn_plain_text(settings: Any) -> None:
+    from crbot.secrets.cli import plain_text_warning
+
+    warning = plain_text_warning(settings)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _check_args(args: argparse.Namespace) -> None:

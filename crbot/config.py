@@ -12,14 +12,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
 
 from crbot.domain import Mode
 from crbot.errors import ConfigError
 
+if TYPE_CHECKING:
+    from crbot.secrets.settings import SecretsConfig
+
 DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT")
 PRICE_FEEDS = ("auto", "binance", "synthetic")
+# one journal per mode, so paper results never mix with real money (paper keeps the historic name)
+JOURNAL_FILES = {
+    Mode.PAPER: "journal.db",
+    Mode.TESTNET: "journal-testnet.db",
+    Mode.DEMO: "journal-demo.db",
+    Mode.LIVE: "journal-live.db",
+}
 BROKERS = ("binance", "mt5")  # the venue of demo / live modes (paper mode is always CRBOT's own exchange)
 
 
@@ -67,14 +78,11 @@ class Settings:
     mt5_password: SecretStr = field(default_factory=lambda: SecretStr(""))
     mt5_server: str = ""
     mt5_path: str = ""
+    secrets: SecretsConfig = field(default_factory=lambda: _secrets_config(lambda _name: None, "paper"))
 
     @property
     def paper_db_url(self) -> str:
-        """The paper exchange keeps its own book, apart from our journal (as a real one would). When the journal
-        is on PostgreSQL the book's ``sim_*`` tables live in the same database, so every machine sharing that
-        journal shares one paper account too."""
-        if self.database_url.startswith(("postgresql:", "postgresql+", "postgres:")):
-            return self.database_url
+        """The paper exchange keeps its own book, apart from our journal (as a real one would)."""
         return f"sqlite:///{self.home / 'paper_exchange.db'}"
 
     @classmethod
@@ -97,7 +105,7 @@ class Settings:
         return cls(
             home=home,
             mode=Mode(mode),
-            database_url=get("CRBOT_DATABASE_URL") or f"sqlite:///{home / 'journal.db'}",
+            database_url=get("CRBOT_DATABASE_URL") or f"sqlite:///{home / JOURNAL_FILES[Mode(mode)]}",
             price_feed=feed,
             paper_balances=_balances(get("CRBOT_PAPER_BALANCES", "USDT=10000")),
             fee_rate=_decimal("CRBOT_FEE_RATE", get("CRBOT_FEE_RATE", "0.001"), upper=Decimal("0.1")),
@@ -114,7 +122,14 @@ class Settings:
             mt5_password=SecretStr(get("MT5_PASSWORD", "")),
             mt5_server=get("MT5_SERVER", ""),
             mt5_path=get("MT5_PATH", ""),
+            secrets=_secrets_config(get, mode),  # references only: keys are decrypted in the connector
         )
+
+
+def _secrets_config(get: object, mode: str) -> SecretsConfig:
+    from crbot.secrets.settings import SecretsConfig  # imported late: it builds on SecretStr above
+
+    return SecretsConfig.from_env(get, mode)  # type: ignore[arg-type]
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:

@@ -15,6 +15,7 @@ from crbot.domain import Mode
 from crbot.home import open_journal, prepare_home
 from crbot.journal import Journal
 from crbot.market.feed import PriceFeed
+from crbot.secrets.redact import install as install_redaction
 from crbot.service import TradingService
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ def build_runtime(
     settings = settings or Settings.load()
     clock = clock or SystemClock()
     prepare_home(settings.home)  # 0700, writable, or a clear error
+    install_redaction()  # every log line of this process: no key, secret, signature or token
     journal = open_journal(settings, clock)  # HALTED at once if it replaces a lost journal
+    _live_guard(settings, journal)  # live: encrypted keys (or a store) and the typed confirmation
     if settings.broker == "mt5":
         broker = _mt5_broker(settings, clock)
     elif settings.mode is Mode.PAPER:
@@ -54,6 +57,18 @@ def build_runtime(
         "CRBOT %s mode, journal %s, prices: %s", settings.mode.value, settings.database_url, broker.price_source()
     )
     return Runtime(settings=settings, clock=clock, journal=journal, broker=broker, service=service)
+
+
+def _live_guard(settings: Settings, journal: Journal) -> None:
+    if settings.mode is not Mode.LIVE:
+        return
+    from crbot.secrets import live
+
+    try:
+        live.check(settings, journal)
+    except BaseException:
+        journal.close()
+        raise
 
 
 def _paper_broker(settings: Settings, clock: Clock, feed: PriceFeed | None) -> Broker:

@@ -38,7 +38,7 @@ from crbot.broker.base import ConnectionInfo
 from crbot.broker.binance_audit import KeyAudit, audit_permissions
 from crbot.broker.binance_history import walk
 from crbot.broker.binance_status import connection_info
-from crbot.broker.binance_transport import ClientFactory, Transport, endpoint_for, make_client
+from crbot.broker.binance_transport import ClientFactory, endpoint_for, make_client
 from crbot.clock import Clock, SystemClock
 from crbot.config import Settings
 from crbot.domain import (
@@ -64,6 +64,8 @@ from crbot.errors import (
 )
 from crbot.exchange import filters
 from crbot.exchange.rules import SymbolRules
+from crbot.secrets.refresh import RefetchingTransport
+from crbot.secrets.source import KeySource
 from crbot.market.candles import bars_from_klines
 
 logger = logging.getLogger(__name__)
@@ -92,10 +94,13 @@ class BinanceBroker:
         self.mode = settings.mode
         self.name = f"binance-{settings.mode.value}"
         self._clock = clock or SystemClock()
-        factory = client_factory or (lambda: make_client(settings, self.endpoint))
-        if client_factory is None:
-            make_client(settings, self.endpoint)  # fail now on missing keys, not on the first order
-        self._t = Transport(
+        # The keys are decrypted (or fetched from the secret store) here only, held by the clients only.
+        self._keys = KeySource(settings)
+        factory = client_factory or (lambda: make_client(self._keys.settings_with_keys(), self.endpoint))
+        if client_factory is None and not self._keys.refetchable:
+            factory()  # .env keys: fail now on missing / undecryptable keys, not on the first order
+        self._t = RefetchingTransport(
+            keys=self._keys,
             endpoint=self.endpoint,
             factory=factory,
             clock=self._clock,

@@ -33,6 +33,7 @@ import pytest
 
 from tests.conftest import make_env
 from tests.integration.test_live_acceptance import CLEAN_ENV, KEY, ROOT, SECRET, crbot, start_sim, stop_sim, tick
+from tests.secrets.kit import live_env
 
 CHILD = "tests.integration.kill9_child"
 MODES = ("paper", "live")
@@ -65,9 +66,8 @@ class Venue:
             env |= {
                 "CRBOT_MODE": "live",
                 "CRBOT_BINANCE_BASE_URL": self.url,
-                "BINANCE_API_KEY": KEY,
-                "BINANCE_API_SECRET": SECRET,
             }
+            env = live_env(env, KEY, SECRET)  # encrypted keys and the typed confirmation, as live requires
         return env
 
 

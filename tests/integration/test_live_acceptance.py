@@ -27,6 +27,7 @@ import pytest
 
 from crbot.config import Settings
 from crbot.errors import KeyAuditFailed
+from tests.secrets.kit import live_env
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "Lv9aB8cD7eF6gH5iJ4kL3mN2oP1qR0sT9uV8wX7yZ6aB5cD4eF3gH2iJ1kL0mN9o"
@@ -119,6 +120,7 @@ def crbot(sim: Sim, home: Path, *args: str, key: str = KEY, secret: str = SECRET
         "CRBOT_ACTOR": "acceptance",
         "PYTHONPATH": str(ROOT),
     }
+    env = live_env(env, key, secret)  # live refuses plain-text keys and wants its typed confirmation once
     proc = subprocess.run(
         [sys.executable, "-m", "crbot", *args], cwd=home, env=env, capture_output=True, text=True, timeout=60
     )
@@ -213,16 +215,8 @@ def test_live_cli_refuses_a_key_that_may_withdraw(unsafe_sim: Sim, tmp_path: Pat
 def test_dashboard_runtime_refuses_live_mode_on_a_key_that_may_withdraw(unsafe_sim: Sim, tmp_path: Path) -> None:
     from crbot.runtime import build_runtime
 
-    settings = Settings.load(
-        {
-            "CRBOT_HOME": str(tmp_path),
-            "CRBOT_MODE": "live",
-            "CRBOT_BINANCE_BASE_URL": unsafe_sim.url,
-            "BINANCE_API_KEY": KEY,
-            "BINANCE_API_SECRET": SECRET,
-        },
-        dotenv=False,
-    )
+    env = {"CRBOT_HOME": str(tmp_path), "CRBOT_MODE": "live", "CRBOT_BINANCE_BASE_URL": unsafe_sim.url}
+    settings = Settings.load(live_env(env, KEY, SECRET), dotenv=False)
     runtime = build_runtime(settings)  # building needs no exchange: STOP must always be possible
     with pytest.raises(KeyAuditFailed, match="Untick 'Enable Withdrawals'") as refused:
         runtime.service.start_up(actor="tester")
