@@ -15,6 +15,7 @@ import logging
 
 import streamlit as st
 
+from crbot.access.page import confirm_password, password_field
 from crbot.errors import CrbotError
 from crbot.runtime import Runtime
 from ui.runtime import actor
@@ -180,9 +181,15 @@ def resume_form(rt: Runtime, state: str, *, key: str = "resume") -> None:
         st.markdown(f"Trading is **{state}**. To allow new orders again, type **RESUME**.")
         word = st.text_input("Confirmation word", key=f"{key}_word", placeholder="RESUME")
         reason = st.text_input("Reason", key=f"{key}_reason", placeholder="why it is safe to trade again")
+        asks_password = password_field(rt.settings.home, f"{key}_password")  # only when one is set
         submitted = st.form_submit_button("Resume trading", key=f"{key}_submit")
     if not submitted:
         return
+    if asks_password:  # the password is asked again (and forgotten at once); STOP never asks for it
+        problem = confirm_password(rt.settings.home, f"{key}_password", purpose="resume", journal=rt.journal)
+        if problem:
+            st.error(problem)
+            return
     try:
         rt.service.resume(confirmation=word, actor=actor(rt), reason=reason.strip() or "resumed from the dashboard")
     except CrbotError as err:
