@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         "keys_args", nargs=argparse.REMAINDER
     )
     sub.add_parser("live", help="live mode: confirm (typed, once)").add_argument("live_args", nargs=argparse.REMAINDER)
+    sub.add_parser("golive", help="the go-live checklist: drill, lock, override (exit 3 while an item fails)")
+    sub.add_parser("backup", help="backups: create, list, verify, restore")
+    sub.add_parser("audit", help="the audit trail (--since, --actor, --kind, --csv)")
     sim = sub.add_parser("sim", help="the local Binance-compatible exchange")
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     return p
@@ -239,14 +242,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         from crbot.access.cli import main as dashboard_main
 
         return dashboard_main(args_in[1:], as_json=as_json)
-    if args_in[:1] in (["monitor"], ["alert"]):  # the 24/7 monitor and alert targets: crbot/monitor/cli.py
-        from crbot.monitor.cli import main as monitor_main
-
-        return monitor_main(args_in, as_json=as_json)
     if args_in[:1] in (["keys"], ["live"]):  # exchange keys and live confirmation: crbot/secrets/cli.py
         from crbot.secrets.cli import main as keys_main
 
         return keys_main(args_in, as_json=as_json)
+    if args_in[:1] in (["monitor"], ["alert"]):  # the 24/7 monitor and alert targets: crbot/monitor/cli.py
+        from crbot.monitor.cli import main as monitor_main
+
+        return monitor_main(args_in, as_json=as_json)
+    if args_in[:1] in (["golive"], ["backup"], ["audit"]):  # go-live checklist, backups, audit trail
+        from crbot.audit_cli import main as audit_main
+        from crbot.golive.commands import backup_main, golive_main
+
+        routed = {"golive": golive_main, "backup": backup_main, "audit": audit_main}[args_in[0]]
+        return routed(args_in[1:], as_json=as_json)
     if args_in[:1] == ["sim"]:  # `serve` is the only sim command
         what = f"unknown sim command {args_in[1]!r}" if len(args_in) > 1 else "sim needs a command"
         print(f"error: {what}: use `python -m crbot sim serve`", file=sys.stderr)

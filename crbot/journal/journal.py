@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from crbot.clock import Clock
+from crbot.journal.audit_trail import AuditTrailJournal
 from crbot.journal.control import ControlJournal, read_limits, read_state
 from crbot.journal.database import Database
 from crbot.journal.equity import EquityJournal, read_day_start
@@ -22,7 +23,7 @@ from crbot.journal.records import PretradeFacts
 logger = logging.getLogger(__name__)
 
 
-class Journal(OrderJournal, ExitJournal, FillJournal, ControlJournal, EquityJournal):
+class Journal(OrderJournal, ExitJournal, FillJournal, ControlJournal, EquityJournal, AuditTrailJournal):
     """CRBOT's own record of orders, fills, trading state, audit events, risk limits and equity.
 
     Each concept lives in its own mixin (orders.py, exits.py, fills.py, control.py, equity.py); they share the
