@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import streamlit as st
 
+from crbot.access.page import confirm_password, password_field
 from crbot.domain import Mode, OrderRequest, OrderType
 from crbot.errors import ConnectivityError, CrbotError, InvalidInput
 from crbot.runtime import Runtime
@@ -25,13 +26,24 @@ from ui.ticket_state import INPUT_KEYS, SIZE_QTY, SIZE_QUOTE, TEXT_KEYS, describ
 
 PENDING = "ticket_pending"  # {"req": OrderRequest, "cid": str} fixed at review time
 RESULT = "ticket_result"  # {"ok": bool, "text": str, "rows": list[dict]} of the last send
+BUY_GREEN, SELL_RED = "#1b8a5a", "#d32f2f"  # white text reads on both, in light and dark themes
 PREVIEW_CSS = """<style>.st-key-t_preview [data-testid="stMetricValue"] {font-size: 1.4rem;}</style>"""
+SIDE_CSS = f"""<style>
+.st-key-t_side button[aria-checked="true"]:nth-of-type(1) {{background: {BUY_GREEN}; border-color: {BUY_GREEN};
+  color: #fff;}}
+.st-key-t_side button[aria-checked="true"]:nth-of-type(2) {{background: {SELL_RED}; border-color: {SELL_RED};
+  color: #fff;}}
+.st-key-ticket_send_BUY button {{background: {BUY_GREEN}; border-color: {BUY_GREEN}; color: #fff;}}
+.st-key-ticket_send_SELL button {{background: {SELL_RED}; border-color: {SELL_RED}; color: #fff;}}
+</style>"""
 FRACTIONS = (10, 25, 50)  # % size buttons beside Max (100 %)
+LIVE_PASSWORD = "ticket_live_password"  # the dashboard password, asked again to send a LIVE order
 NOTICE = "ticket_notice"  # why Review / Confirm did nothing (shown once, next to the buttons)
 
 
 def render() -> None:
     rt = get_runtime()
+    st.html(SIDE_CSS)
     st.title("Order ticket")
     _result()
     pending = st.session_state.get(PENDING)
@@ -208,11 +220,13 @@ def _review_panel(rt: Runtime, pending: dict, current: OrderRequest | None) -> N
     )
     if rt.service.mode is Mode.LIVE:
         st.error("LIVE mode: this order uses real money on Binance.", icon=":material/warning:")
+        password_field(rt.settings.home, LIVE_PASSWORD)  # asked again for real money, when one is set
     changed = current != req
     if changed:
         st.warning("The ticket changed since you reviewed it: go back and review again.")
     send, back = st.columns(2)
-    send.button("Confirm & send", key="ticket_send", type="primary", disabled=changed, on_click=_send, args=(rt,))
+    with send.container(key=f"ticket_send_{req.side.value}"):  # green for a BUY, red for a SELL
+        st.button("Confirm & send", key="ticket_send", type="primary", disabled=changed, on_click=_send, args=(rt,))
     back.button("Back", key="ticket_back", on_click=st.session_state.pop, args=(PENDING, None))
 
 
@@ -221,6 +235,11 @@ def _send(rt: Runtime) -> None:
     pending = st.session_state.get(PENDING)
     if pending is None:  # a second click after the result: nothing to send
         return
+    if rt.service.mode is Mode.LIVE:
+        problem = confirm_password(rt.settings.home, LIVE_PASSWORD, purpose="live_order", journal=rt.journal)
+        if problem:  # the review stays open: type the password and send again
+            st.session_state[RESULT] = {"ok": False, "text": problem, "rows": []}
+            return
     if _current(rt) != pending["req"]:  # the screen shows something else than what was reviewed
         st.session_state.pop(PENDING, None)
         st.session_state[NOTICE] = (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from crbot.access.passwords import PROFILES, PasswordStore
 from crbot.domain import TradingState
-from tests.app.conftest import app, crbot_home, runtime  # noqa: F401  (fixtures)
+from tests.app.conftest import app, crbot_home, page, runtime  # noqa: F401  (fixtures)
 from tests.app.helpers import texts
 
 PASSWORD = "resume needs this one"
@@ -60,3 +60,36 @@ def test_no_password_set_no_field(app, runtime) -> None:  # noqa: F811
     runtime.service.stop(reason="test", actor="tester")
     at = app().run()
     assert not [w for w in at.text_input if w.key == "resume_password"]
+
+
+def test_a_live_order_asks_the_password_again(page, runtime, crbot_home: Path, monkeypatch) -> None:  # noqa: F811
+    """LIVE is simulated on the paper runtime; the service's place is replaced by a recorder."""
+    from crbot.domain import Mode
+    from crbot.errors import Denied
+    from tests.app.helpers import resting_price
+
+    PasswordStore(crbot_home).set(PASSWORD, PROFILES["cheap"])
+    sent: list = []
+
+    def place(req, **kwargs):
+        sent.append(req)
+        raise Denied("RECORDED", "the recorder stops here")
+
+    monkeypatch.setattr(runtime.service, "mode", Mode.LIVE)
+    monkeypatch.setattr(runtime.service, "place", place)
+    at = page("ticket").run()
+    at.text_input(key="t_amount").input("0.001")
+    at.text_input(key="t_price").input(str(resting_price(runtime)))
+    at.run()
+    at.button(key="ticket_review").click().run()
+    assert any("LIVE mode" in t for t in texts(at, "error"))
+    at.text_input(key="ticket_live_password").input("wrong password here")
+    at.button(key="ticket_send").click().run()
+    assert not at.exception and sent == []
+    assert any("Wrong dashboard password" in t for t in texts(at, "error"))
+    assert "ticket_pending" in at.session_state  # the review stays open
+
+    at.text_input(key="ticket_live_password").input(PASSWORD)
+    at.button(key="ticket_send").click().run()
+    assert len(sent) == 1
+    assert all(PASSWORD not in str(v) for v in at.session_state.to_dict().values())
