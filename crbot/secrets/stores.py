@@ -78,7 +78,8 @@ def aws_fetch(config: SecretsConfig, client: Any = None) -> tuple[str, str]:
                 hint=f"create it: aws secretsmanager create-secret --name {name} "
                 '--secret-string \'{"api_key":"...","api_secret":"..."}\' (or set CRBOT_AWS_SECRET_NAME)',
             ) from None
-        if code in _AWS_AUTH:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in _AWS_AUTH or status in (401, 403):
             raise StoreAuthFailed(
                 f"AWS refused CRBOT's credentials for {where} ({code})",
                 hint="renew the AWS credentials (AWS_PROFILE / role / keys) and allow secretsmanager:GetSecretValue",
