@@ -59,8 +59,13 @@ def main(argv: Sequence[str], *, as_json: bool = False) -> int:
     }
     try:
         command = commands.get(tuple(argv))
+        if command is None and tuple(argv[:2]) in commands:  # never echoed: they may be keys
+            raise InvalidInput(
+                f"`{' '.join(argv[:2])}` takes no arguments ({len(argv) - 2} given, not shown)",
+                hint="keys are read from a hidden prompt or stdin, never from arguments (shell history keeps those)",
+            )
         if command is None:
-            raise InvalidInput(f"unknown command: {' '.join(argv) or '(none)'}", hint=USAGE)
+            raise InvalidInput(f"unknown command: {' '.join(argv[:2])[:40] or '(none)'}", hint=USAGE)
         result = command()
     except CrbotError as exc:
         if as_json:
