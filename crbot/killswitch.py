@@ -10,6 +10,7 @@ they placed: nothing stays open after HALTED. Pressing STOP twice is safe.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -77,18 +78,21 @@ class KillSwitch:
         self, *, reason: str, actor: str, flatten: bool, all_balances: bool, changed: bool = False
     ) -> StopReport:
         recent = self.clock.now() - IN_FLIGHT_AGE  # older INTENTs are crash leftovers for reconcile, not in flight
-        pending = self.journal.pending_outcomes()
-        in_flight = [o for o in pending if o.status is OrderStatus.INTENT and o.created_at >= recent]
         errors: list[str] = []
-        canceled = self._cancel_everything(errors)
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL + 1) as pool:
+            canceled, verified = self._cancel_everything(pool, errors)
+        pending = self.journal.pending_outcomes()  # read after the latch: nothing new can be journaled now
+        in_flight = [o for o in pending if o.status is OrderStatus.INTENT and o.created_at >= recent]
         if in_flight:  # sent by another process just before the latch: wait for the answer, then cancel
             canceled += self._cancel_in_flight({o.client_order_id for o in in_flight}, errors)
         flattened: list[str] = []
         kept: list[str] = []
         if flatten:
             flattened, kept = self._flatten(errors, actor, all_balances=all_balances)
+        if in_flight or flatten:  # the first verification came before these orders were cancelled or sold
+            verified = _listing(self.broker)
         try:
-            left = [f"{o.symbol} {o.client_order_id}" for o in self.broker.open_orders()]
+            left = [f"{o.symbol} {o.client_order_id}" for o in verified()]
         except CrbotError as exc:  # cannot verify: say so, never claim success
             left = [
                 f"{o.symbol} {o.client_order_id} (not confirmed cancelled)" for o in self.journal.orders(open_only=True)
@@ -124,31 +128,44 @@ class KillSwitch:
     def reduce_only(self, *, actor: str, reason: str) -> None:
         self.journal.set_trading_state(TradingState.REDUCING, actor=actor, reason=reason)
 
-    def _cancel_everything(self, errors: list[str]) -> list[str]:
-        """Cancel every open order on every symbol; the views the exchange returns go to the journal.
+    def _cancel_everything(
+        self, pool: ThreadPoolExecutor, errors: list[str]
+    ) -> tuple[list[str], Callable[[], list[OrderView]]]:
+        """Cancel every open order on every symbol, then ask the exchange what is still open.
 
-        Symbols the journal knows are cancelled at once, in parallel with listing the exchange's open
-        orders (which finds orders placed elsewhere): one round trip, plus one for any extra symbol.
+        Two request waves, the minimum for "cancel, then verify": the journal's symbols are cancelled in
+        parallel with listing the exchange's open orders (which finds orders placed elsewhere; their symbols
+        join the wave), then one listing verifies. The cancelled views are journaled while that verifying
+        request is on the wire. The workers are started before any request is built, so starting a thread
+        never waits behind another thread's request for the interpreter lock.
         """
-        known = {o.symbol for o in self.journal.orders(open_only=True)}
-        with ThreadPoolExecutor(max_workers=MAX_PARALLEL + 1) as pool:
-            listing = pool.submit(self.broker.open_orders)
-            futures = {s: pool.submit(self.broker.cancel_all, s) for s in sorted(known)}
-            try:
-                extra = {o.symbol for o in listing.result()} - known
-            except CrbotError as exc:
-                errors.append(f"could not list open orders: {exc}")
-                extra = set()
-            futures |= {s: pool.submit(self.broker.cancel_all, s) for s in sorted(extra)}
-            return self._collect(futures, errors)
+        go = threading.Event()
+        gated = lambda call, *args: pool.submit(_after, go, call, *args)  # noqa: E731
+        listing = gated(self.broker.open_orders)
+        futures = {s: gated(self.broker.cancel_all, s) for s in sorted(self.journal.open_symbols())}
+        go.set()
+        try:
+            extra = {o.symbol for o in listing.result()} - set(futures)
+        except CrbotError as exc:
+            errors.append(f"could not list open orders: {exc}")
+            extra = set()
+        futures |= {s: pool.submit(self.broker.cancel_all, s) for s in sorted(extra)}
+        views = self._results(futures, errors)
+        verifying = pool.submit(self.broker.open_orders)
+        self.journal.apply_exchange_view(views)
+        return [f"{v.symbol} {v.client_order_id}" for v in views], verifying.result
 
-    def _collect(self, futures: dict, errors: list[str]) -> list[str]:
+    def _results(self, futures: dict, errors: list[str]) -> list[OrderView]:
         views: list[OrderView] = []
         for symbol, future in futures.items():
             try:
                 views += future.result()
             except CrbotError as exc:
                 errors.append(f"{symbol}: cancel failed: {exc}")
+        return views
+
+    def _collect(self, futures: dict, errors: list[str]) -> list[str]:
+        views = self._results(futures, errors)
         self.journal.apply_exchange_view(views)
         return [f"{v.symbol} {v.client_order_id}" for v in views]
 
@@ -210,3 +227,12 @@ class KillSwitch:
         (view,) = self.executor.send(spec, source="killswitch", actor=actor, expected_price=last, while_halted=True)
         avg = f" at {fmt(view.avg_price.quantize(rules.tick_size or Decimal('1e-8')))}" if view.avg_price else ""
         return f"{symbol} sold {fmt(view.executed_qty)}{avg}", True
+
+
+def _after(go: threading.Event, call: Callable[..., object], *args: object) -> object:
+    go.wait()
+    return call(*args)
+
+
+def _listing(broker: Broker) -> Callable[[], list[OrderView]]:
+    return broker.open_orders

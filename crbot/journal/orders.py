@@ -214,6 +214,12 @@ class OrderJournal:
         with self._db.read() as session:
             return [to_order(row) for row in session.scalars(query)]
 
+    def open_symbols(self) -> set[str]:
+        """Symbols with an open or pending order: STOP's first cancel wave, read without building orders."""
+        query = select(OrderRow.symbol).where(OrderRow.status.in_(_OPEN_OR_PENDING)).distinct()
+        with self._db.connect() as conn:
+            return set(conn.scalars(query))
+
     def pending_outcomes(self) -> list[JournalOrder]:
         """Orders whose exchange outcome is not known (INTENT or UNKNOWN), oldest first."""
         query = select(OrderRow).where(OrderRow.status.in_(_PENDING)).order_by(OrderRow.created_at)
