@@ -90,7 +90,7 @@ class TradingService:
             killswitch=self.killswitch, exits=self.exits, account=self.account, journal=journal, clock=clock
         )
         # this process's row in process_heartbeats (at most one write per 15 s); entry points set its kind
-        self.heartbeat = Beater(journal=journal, clock=clock, kind="bot")
+        self.heartbeat = Beater(journal=journal, clock=clock, kind="service")
 
     @property
     def broker(self) -> Broker:

@@ -13,7 +13,7 @@ import streamlit as st
 from crbot.domain import Mode, TradingState
 from crbot.journal import StateRecord
 from crbot.runtime import Runtime
-from ui import stop
+from ui import monitor_hook, stop
 from ui.fmt import MODE_COLOURS, STATE_COLOURS, local_time
 from ui.runtime import refresh, start_up_problem
 
@@ -72,6 +72,7 @@ def _state(rt: Runtime) -> StateRecord | None:
 def _live(rt: Runtime) -> None:
     """Refreshes by itself: syncs fills (throttled) and shows the latched trading state."""
     problem = refresh(rt)
+    monitor_hook.run(rt)  # thresholds, kill triggers and alerts while the dashboard is open (crbot/monitor)
     try:
         record = rt.service.trading_state()
     except Exception as err:

@@ -132,7 +132,8 @@ class Monitor:
 
     def _cycle(self) -> CycleReport:
         now = self.clock.now()
-        got, lease = self.store.acquire(self.holder, now=now, ttl=self.lease_ttl)
+        preempt = () if self.where == "dashboard" else ("dashboard:",)  # the daemon outranks an open dashboard
+        got, lease = self.store.acquire(self.holder, now=now, ttl=self.lease_ttl, preempt=preempt)
         self.service.heartbeat.beat(
             "acting" if got else f"standby: lease held by {lease.holder if lease else '?'}", force=True
         )
@@ -142,6 +143,8 @@ class Monitor:
             return CycleReport(at=now, acted=False, holder=holder)
         problem = self._sync()
         live = self._live(now)
+        if live.equity is not None and self.service.journal.day_start_equity(now.date()) is None:
+            self.service.journal.snapshot_equity(live.equity, at=now)  # marks where the day's P&L starts
         facts = gather(self.store, now=now, live=live)
         rules = rules_from(self.store.settings(), self.service.risk_limits().daily_loss_limit)
         results = evaluate(facts, rules)

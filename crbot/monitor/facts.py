@@ -21,7 +21,7 @@ SUSTAINED_ORDERS, SUSTAINED_MIN = 20, 5
 SLIPPAGE_FILLS = 50
 REJECT_WINDOW = timedelta(hours=24)
 STREAK_ORDERS = 50
-WATCHED_KINDS = ("monitor", "bot", "api")  # long-running processes: a silent one is hung or crashed
+WATCHED_KINDS = ("monitor", "bot")  # processes that beat on a period: a silent one is hung or crashed
 HEARTBEAT_HORIZON = timedelta(days=1)
 _NOT_SENT = (OrderStatus.PLANNED.value, OrderStatus.INTENT.value)
 _FAILED = (OrderStatus.REJECTED.value, OrderStatus.UNKNOWN.value)

@@ -20,7 +20,7 @@ from crbot.monitor.store import MonitorStore
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("dashboard", "cli", "monitor", "bot", "api")
+KINDS = ("dashboard", "cli", "monitor", "bot", "api", "service")  # service: a TradingService no entry point named
 BEAT_EVERY = timedelta(seconds=15)
 
 
@@ -28,13 +28,29 @@ class Beater:
     def __init__(self, *, journal: Journal, clock: Clock, kind: str = "bot", every: timedelta = BEAT_EVERY) -> None:
         self.store = MonitorStore(journal)
         self.clock = clock
-        self.kind = kind
+        self._kind = kind
         self.every = every
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self._lock = threading.Lock()
         self._last: datetime | None = None
         self._registered = False
+
+    @property
+    def kind(self) -> str:
+        return self._kind
+
+    @kind.setter
+    def kind(self, kind: str) -> None:
+        """Name what this process is (the entry point knows); a row written under the old name is closed."""
+        if kind == self._kind:
+            return
+        old, wrote = self.process_id, self._last is not None
+        self._kind = kind
+        if wrote:
+            self._safe_stop(old)
+            with self._lock:
+                self._last = None  # the next beat writes the new row at once
 
     @property
     def process_id(self) -> str:
@@ -65,9 +81,11 @@ class Beater:
 
     def stop(self) -> None:
         """Mark this process stopped (a clean exit), never raises."""
-        if self._last is None:
-            return
+        if self._last is not None:
+            self._safe_stop(self.process_id)
+
+    def _safe_stop(self, process_id: str) -> None:
         try:
-            self.store.stopped(self.process_id, self.clock.now())
+            self.store.stopped(process_id, self.clock.now())
         except Exception as exc:
             logger.info("heartbeat stop not written: %s", exc)

@@ -124,8 +124,11 @@ class MonitorStore:
             return s.execute(delete(ProcessHeartbeatRow).where(ProcessHeartbeatRow.last_seen < before)).rowcount or 0
 
     # ---- the lease ---------------------------------------------------------------------------------------
-    def acquire(self, holder: str, *, now: datetime, ttl: timedelta) -> tuple[bool, Lease | None]:
-        """Take or renew the lease; (False, the other holder's lease) while someone else holds an unexpired one."""
+    def acquire(
+        self, holder: str, *, now: datetime, ttl: timedelta, preempt: tuple[str, ...] = ()
+    ) -> tuple[bool, Lease | None]:
+        """Take or renew the lease; (False, the other holder's lease) while someone else holds an unexpired one,
+        unless its holder starts with one of ``preempt`` (the daemon takes over from a dashboard at once)."""
         try:
             with self._db.write() as s:  # BEGIN IMMEDIATE on SQLite; a row lock on PostgreSQL
                 row = s.scalars(
@@ -136,7 +139,7 @@ class MonitorStore:
                         name=LEASE_NAME, holder=holder, acquired_at=now, expires_at=now + ttl, last_cycle_at=None
                     )
                     s.add(row)
-                elif row.holder != holder and row.expires_at > now:
+                elif row.holder != holder and row.expires_at > now and not row.holder.startswith(preempt):
                     return False, _lease(row)
                 else:
                     if row.holder != holder:

@@ -132,7 +132,7 @@ SPECS: tuple[CheckSpec, ...] = (
         unit="s",
         threshold=Decimal("120"),
         action="warn",
-        help="Age of the oldest heartbeat among running monitors, bots and API servers (not stopped cleanly): "
+        help="Age of the oldest heartbeat among running monitors and bots (crbot.bot), not stopped cleanly: "
         "a process that stopped beating is hung or crashed.",
     ),
 )
@@ -299,6 +299,6 @@ def _measure(name: str, f: Facts) -> tuple[float | None, str]:
         return pct, f"{f.used_weight} of {f.weight_limit} weight this minute ({pct:.0f} %)"
     if name == "heartbeat_age_s":
         if f.heartbeat_age_s is None:
-            return None, "no running monitor, bot or API server"
+            return None, "no running monitor or bot"
         return f.heartbeat_age_s, f"{f.stale_process} last seen {f.heartbeat_age_s:.0f} s ago"
     raise KeyError(name)
