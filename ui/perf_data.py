@@ -55,15 +55,16 @@ class Frames:
     orders: pd.DataFrame
     equity: pd.DataFrame
     trips: pd.DataFrame  # matched over every fill
+    open: pd.DataFrame  # what is still held, with its average entry
     symbols: tuple[str, ...] = field(default=())
 
 
 @st.cache_resource(ttl=CACHE_TTL_S, max_entries=2, show_spinner="Reading the journal…")
 def journal_frames(journal_url: str, version: tuple[int, int], _service: TradingService) -> Frames:
     fills = _service.fills_frame()
-    trips = metrics.round_trips(fills)
+    trips, still_open = metrics.fifo(fills)
     symbols = tuple(sorted(fills["symbol"].astype(str).unique())) if len(fills) else ()
-    return Frames(fills, _service.orders_frame(), _service.equity_frame(), trips, symbols)
+    return Frames(fills, _service.orders_frame(), _service.equity_frame(), trips, still_open, symbols)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner="Computing performance…")
@@ -141,9 +142,5 @@ def build_view(frames: Frames, filters: Filters) -> dict:
         "rolling": pd.DataFrame({"time": rolling.index, "sharpe": rolling.to_numpy()}),
         "by_symbol": metrics.pnl_by_symbol(trips),
         "hours": metrics.holding_hours(trips),
-        "open": metrics.open_lots(frames.fills if not filters.symbols else _of_symbols(frames.fills, filters)),
+        "open": frames.open[frames.open["symbol"].isin(filters.symbols)] if filters.symbols else frames.open,
     }
-
-
-def _of_symbols(fills: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    return fills[fills["symbol"].astype(str).isin(filters.symbols).to_numpy()]

@@ -7,10 +7,10 @@ Green when the guide's target is met, red when missed, amber while the sample is
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from crbot import metrics
 
-COLUMNS_PER_ROW = 4
 STATUS_COLOUR = {"met": "green", "missed": "red", metrics.NOT_MEANINGFUL: "orange"}
 
 
@@ -26,21 +26,43 @@ def delta(m: metrics.Metric) -> str | None:
     return " · ".join(parts) or None
 
 
+GROUPS = (
+    ("Trades", ("trades", "net_pnl", "win_rate", "profit_factor", "expectancy", "expectancy_ratio", "sqn",
+                "median_holding_h"), 4),
+    ("Equity curve", ("max_drawdown", "sharpe", "sortino", "cagr", "calmar"), 5),
+    ("Execution", ("slippage_bps", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"), 4),
+)  # fmt: skip
+
+
+def _tile(col: DeltaGenerator, m: metrics.Metric) -> None:
+    col.metric(
+        m.label,
+        m.text,
+        delta=delta(m),
+        delta_color=STATUS_COLOUR.get(m.status, "gray"),
+        delta_arrow="off",
+        border=True,
+        help=f"{m.definition}. Based on {m.sample:,} {m.unit}; definitions in docs/METRICS.md."
+        if m.definition
+        else None,
+    )
+
+
 def tiles(items: list[metrics.Metric], *, basis_note: str = "") -> None:
-    for start in range(0, len(items), COLUMNS_PER_ROW):
-        row = st.columns(COLUMNS_PER_ROW)
-        for col, m in zip(row, items[start : start + COLUMNS_PER_ROW], strict=False):
-            col.metric(
-                m.label,
-                m.text,
-                delta=delta(m),
-                delta_color=STATUS_COLOUR.get(m.status, "gray"),
-                delta_arrow="off",
-                border=True,
-                help=f"{m.definition}. Based on {m.sample:,} {m.unit}; definitions in docs/METRICS.md."
-                if m.definition
-                else None,
-            )
+    """The figures in three groups (trades, equity curve, execution); a figure no group names goes last."""
+    by_key = {m.key: m for m in items}
+    placed = {key for _, keys, _ in GROUPS for key in keys}
+    for index, (title, keys, per_row) in enumerate(GROUPS):
+        group = [by_key[k] for k in keys if k in by_key]
+        if index == len(GROUPS) - 1:
+            group += [m for m in items if m.key not in placed]
+        if not group:
+            continue
+        st.markdown(f"**{title}**")
+        for start in range(0, len(group), per_row):
+            row = st.columns(per_row)
+            for col, m in zip(row, group[start : start + per_row], strict=False):
+                _tile(col, m)
     st.caption(
         "**Green** target met · **red** missed · **amber** not yet meaningful · **grey** no data or no target. "
         "— means undefined for the data so far (no trades, no losing trade, flat equity, one day). Figures "

@@ -43,8 +43,9 @@ def fill_slippage_bps(fills: pd.DataFrame | None) -> pd.Series:
     require_columns(fills, ("side", "price", "expected_price"), "fills")
     expected = fills["expected_price"].to_numpy(dtype="float64")
     price = fills["price"].to_numpy(dtype="float64")
-    side = fills["side"].astype(str).str.upper().to_numpy()
-    direction = np.where(side == "BUY", 1.0, np.where(side == "SELL", -1.0, np.nan))
+    codes, uniques = pd.factorize(fills["side"])  # a few distinct sides: map those, not a million strings
+    signs = np.array([_direction(str(u)) or np.nan for u in uniques] + [np.nan], dtype="float64")
+    direction = signs[codes]
     usable = np.isfinite(expected) & (expected > 0) & np.isfinite(price) & np.isfinite(direction)
     with np.errstate(divide="ignore", invalid="ignore"):
         bps = direction * (price - expected) / expected * 10_000.0

@@ -7,6 +7,8 @@ lot keeps the fill quantity, which is the same money either way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -41,21 +43,63 @@ def round_trips(fills: pd.DataFrame | None) -> pd.DataFrame:
     if fills is None or len(fills) == 0:
         return _empty_trips()
     require_columns(fills, FILL_COLUMNS, "fills")
+    return _trips(_prepare(fills))
+
+
+def fifo(fills: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(round_trips(fills), open_lots(fills))`` from one pass over the fills (the Performance page needs both)."""
+    if fills is None or len(fills) == 0:
+        return _empty_trips(), open_lots(None)
+    require_columns(fills, FILL_COLUMNS, "fills")
+    prepared = _prepare(fills)
+    return _trips(prepared), _open(prepared)
+
+
+def is_buy_side(sides: pd.Series) -> np.ndarray:
+    """side == "BUY" (any case) as a bool array; factorised first, so a million fills cost one hash pass."""
+    codes, uniques = pd.factorize(sides)
+    buy = np.array([str(u).upper() == "BUY" for u in uniques] + [False], dtype=bool)
+    return buy[codes]  # code -1 (missing) picks the trailing False
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    times: np.ndarray
+    price: np.ndarray
+    qty: np.ndarray
+    fee: np.ndarray
+    is_buy: np.ndarray
+    codes: np.ndarray
+    names: pd.Index
+    groups: list[np.ndarray]  # row numbers of each symbol's usable fills, oldest first
+
+
+def _prepare(fills: pd.DataFrame) -> _Prepared:
     times = utc_nanos(fills["time"])
     price = fills["price"].to_numpy(dtype="float64")
     qty = fills["qty"].to_numpy(dtype="float64")
-    fee = np.nan_to_num(fills["commission_quote"].to_numpy(dtype="float64"), nan=0.0)
-    is_buy = (fills["side"].astype(str).str.upper() == "BUY").to_numpy()
-    codes, names = pd.factorize(fills["symbol"].astype(str))
-    usable = np.flatnonzero((qty > 0) & np.isfinite(price) & np.isfinite(qty))
-    # Group by symbol, oldest first inside each group; ties keep journal order (lexsort is stable).
-    order = usable[np.lexsort((times[usable], codes[usable]))]
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    fee = (
+        np.nan_to_num(fills["commission_quote"].to_numpy(dtype="float64"), nan=0.0)
+        if "commission_quote" in fills.columns
+        else np.zeros(len(fills))
+    )
+    is_buy = is_buy_side(fills["side"])
+    codes, names = pd.factorize(fills["symbol"])
+    usable = np.flatnonzero((qty > 0) & np.isfinite(price) & np.isfinite(qty) & (codes >= 0))
+    # Group by symbol, oldest first inside each group; ties keep journal order (stable sorts). The journal's
+    # frame is already in time order: one stable sort by symbol is then enough.
+    if np.all(np.diff(times[usable]) >= 0):
+        order = usable[np.argsort(codes[usable], kind="stable")]
+    else:
+        order = usable[np.lexsort((times[usable], codes[usable]))]
+    groups = [g for g in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1) if g.size and is_buy[g].any()]
+    return _Prepared(times, price, qty, fee, is_buy, codes, pd.Index(names), groups)
 
-    parts = [
-        _match_symbol(g, times, price, qty, fee, is_buy) for g in np.split(order, bounds) if g.size and is_buy[g].any()
-    ]
-    parts = [p for p in parts if p[0].size]
+
+def _trips(p: _Prepared) -> pd.DataFrame:
+    times, price, qty, fee, codes, names = p.times, p.price, p.qty, p.fee, p.codes, p.names
+    parts = [_match_symbol(g, times, price, qty, fee, p.is_buy) for g in p.groups]
+    parts = [part for part in parts if part[0].size]
     if not parts:
         return _empty_trips()
     sells, matched, cost, entry_fee, opened = (np.concatenate(cols) for cols in zip(*parts, strict=True))
@@ -150,27 +194,23 @@ def open_lots(fills: pd.DataFrame | None) -> pd.DataFrame:
     if fills is None or len(fills) == 0:
         return pd.DataFrame(columns).astype({"symbol": object, "open_time": "datetime64[ns, UTC]"})
     require_columns(fills, ("time", "symbol", "side", "price", "qty"), "fills")
-    times = utc_nanos(fills["time"])
-    price = fills["price"].to_numpy(dtype="float64")
-    qty = fills["qty"].to_numpy(dtype="float64")
-    is_buy = (fills["side"].astype(str).str.upper() == "BUY").to_numpy()
-    codes, names = pd.factorize(fills["symbol"].astype(str))
-    usable = np.flatnonzero((qty > 0) & np.isfinite(price) & np.isfinite(qty))
-    order = usable[np.lexsort((times[usable], codes[usable]))]
+    return _open(_prepare(fills))
+
+
+def _open(p: _Prepared) -> pd.DataFrame:
     rows_out: list[tuple[str, float, float, int]] = []
-    for group in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
-        if not group.size or not is_buy[group].any():
-            continue
-        buy, _, matched, _ = _fifo(group, qty, is_buy)
+    for group in p.groups:
+        buy, _, matched, _ = _fifo(group, p.qty, p.is_buy)
         lots = group[buy]
-        bought, spent = _lot_axes(lots, price, qty)
+        bought, spent = _lot_axes(lots, p.price, p.qty)
         consumed = float(matched.sum())
         held = bought[-1] - consumed
         if held <= _REL_EPS * bought[-1]:
             continue
         cost = spent[-1] - float(np.interp(consumed, bought, spent))
         first = np.searchsorted(bought, consumed + _REL_EPS * held, side="right") - 1
-        rows_out.append((str(names[codes[group[0]]]), held, cost / held, int(times[lots][min(first, lots.size - 1)])))
+        when = int(p.times[lots][min(first, lots.size - 1)])
+        rows_out.append((str(p.names[p.codes[group[0]]]), held, cost / held, when))
     if not rows_out:
         return open_lots(None)
     symbol, held_qty, avg, opened = zip(*rows_out, strict=True)

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from crbot.metrics import (
+    fifo,
     holding_hours,
+    is_buy_side,
     monthly_returns,
     open_lots,
     pnl_by_symbol,
@@ -160,3 +162,20 @@ def test_open_lots_leaves_out_fees_and_closed_symbols() -> None:
     assert lots["avg_entry"].iloc[0] == pytest.approx(88941.21, rel=1e-15)
     assert lots["open_time"].iloc[0] == fills["time"].iloc[0]
     assert open_lots(None).empty and math.isnan(open_lots(fills.iloc[2:])["qty"].sum() or math.nan)
+
+
+def test_fifo_gives_round_trips_and_open_lots_in_one_pass_whatever_the_row_order() -> None:
+    rng = np.random.default_rng(11)
+    rows = [
+        (int(m), ("BTCUSDT", "ETHUSDT")[int(rng.integers(2))], ("BUY", "buy", "SELL")[int(rng.integers(3))],
+         float(rng.uniform(90, 110)), 0.5, 0.01)
+        for m in range(200)
+    ]  # fmt: skip
+    fills = fills_frame(rows)
+    trips, still_open = fifo(fills)
+    pd.testing.assert_frame_equal(trips, round_trips(fills))
+    pd.testing.assert_frame_equal(still_open, open_lots(fills))
+    shuffled = fills.sample(frac=1.0, random_state=3)  # not in time order: the lexsort path
+    pd.testing.assert_frame_equal(round_trips(shuffled), trips)
+    pd.testing.assert_frame_equal(open_lots(shuffled), still_open)
+    assert is_buy_side(pd.Series(["BUY", "buy", "SELL", None, "Buy"])).tolist() == [True, True, False, False, True]
