@@ -67,13 +67,22 @@ def _positions(rt: Runtime) -> None:
             width="stretch",
             key="positions_table",
             column_config={
-                "Average entry": st.column_config.NumberColumn(format="%.8g"),
+                "Average entry": st.column_config.TextColumn(
+                    alignment="right",
+                    help="volume-weighted fill price of the bought lots still held (FIFO), fees not included; "
+                    "the same figure as Performance and `python -m crbot positions`",
+                ),
                 "Market price": st.column_config.NumberColumn(format="%.8g"),
                 "Market value (USDT)": USDT_COLUMN,
-                "Unrealised P&L (USDT)": USDT_COLUMN,
+                "Unrealised P&L (USDT)": st.column_config.TextColumn(
+                    alignment="right", help="(market − average entry) × quantity"
+                ),
             },
         )
-        st.caption("Average entry comes from this journal's fills; coins bought elsewhere show no entry or P&L.")
+        st.caption(
+            "Average entry: the fill price of the lots still held (FIFO), **fees not included**, from this "
+            "journal's fills; coins bought elsewhere show — (no entry, no P&L)."
+        )
         _close_rows(rt, held, rules)
     else:
         st.info("No positions: the account holds only USDT.")

@@ -35,10 +35,11 @@ def positions_table(positions: Sequence[Position]) -> pd.DataFrame:
         {
             "Symbol": [p.symbol for p in positions],
             "Quantity": [num(p.quantity) for p in positions],
-            "Average entry": [as_float(p.avg_entry) for p in positions],
+            # Text, so an unknown entry reads "—" (None in a number column shows "None"). Fees not included.
+            "Average entry": [num(p.avg_entry) for p in positions],
             "Market price": [as_float(p.market_price) for p in positions],
             "Market value (USDT)": [as_float(p.market_value) for p in positions],
-            "Unrealised P&L (USDT)": [as_float(p.unrealized_pnl) for p in positions],
+            "Unrealised P&L (USDT)": [num(p.unrealized_pnl, 2) for p in positions],
         }
     )
 
