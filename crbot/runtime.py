@@ -53,6 +53,10 @@ def build_runtime(
         fee_rate=settings.fee_rate,
         watched=settings.symbols,
     )
+    if settings.mode is Mode.LIVE:  # live orders wait for the go-live checklist (crbot.golive)
+        from crbot.golive.gate import LiveGate
+
+        service.golive_gate = LiveGate(settings, clock, journal=journal, equity=service.equity)
     logger.info(
         "CRBOT %s mode, journal %s, prices: %s", settings.mode.value, settings.database_url, broker.price_source()
     )

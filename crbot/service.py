@@ -13,6 +13,7 @@ The service composes one part per concern: ``executor`` (sending), ``exits`` (a 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -22,7 +23,7 @@ from crbot.broker.base import Broker
 from crbot.clock import Clock
 from crbot.connection import describe_connection
 from crbot.domain import AuditEvent, Fill, Mode, OrderRequest, OrderSpec, OrderView, Position, StopReport
-from crbot.errors import CrbotError, InvalidInput
+from crbot.errors import CrbotError, Denied, InvalidInput
 from crbot.exchange import filters
 from crbot.executor import Executor
 from crbot.exits import ExitKeeper, Unprotected
@@ -91,6 +92,10 @@ class TradingService:
         )
         # this process's row in process_heartbeats (at most one write per 15 s); entry points set its kind
         self.heartbeat = Beater(journal=journal, clock=clock, kind="service")
+
+        # crbot.golive's LiveGate, set by build_runtime in live mode: raises GoLiveLocked until the checklist
+        # passes; a live service without one refuses every order (fail closed)
+        self.golive_gate: Callable[[], None] | None = None
 
     @property
     def broker(self) -> Broker:
@@ -231,6 +236,8 @@ class TradingService:
         Fresh for its own symbol right before sending (open orders, last and average price); balances come
         from the account snapshot (the exchange refuses what the balance cannot cover)."""
         cid = client_order_id or new_client_order_id()
+        if self.mode is Mode.LIVE:
+            self._golive(actor)  # before anything is journaled or sent: live waits for the go-live checklist
         if self.journal.has_client_order_id(cid):  # a double click or a rerun: report, never resend
             return self._result(cid, "already sent; showing its current state")
         rules = self._rules(req.symbol)
@@ -309,6 +316,15 @@ class TradingService:
 
     def reconcile(self, *, apply: bool = True, actor: str = "crbot:reconcile") -> ReconcileReport:
         return self.syncer.reconcile(apply=apply, actor=actor)
+
+    def _golive(self, actor: str) -> None:
+        try:
+            if self.golive_gate is None:
+                raise Denied("GOLIVE_LOCKED", "live mode without the go-live gate", hint="use build_runtime")
+            self.golive_gate()
+        except Denied as exc:
+            self.journal.audit(actor=actor, action="order_denied", detail=exc.detail, reason=exc.code)
+            raise
 
     # ---- internals --------------------------------------------------------------------------------
     def _rules(self, symbol: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-MOTO = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "moto_server"
+MOTO = Path(sys.executable).parent / "moto_server"  # installed beside the interpreter (.venv/bin)
 
 
 def _free_port() -> int:

@@ -41,6 +41,9 @@ def live_env(env: dict[str, str], key: str, secret: str) -> dict[str, str]:
     """``env`` for a live-mode CLI process: encrypted keys, and live confirmed on its journal."""
     env = {**env, **encrypted_keys(key, secret)}
     confirm_live(env)
+    from tests.golive.kit import allow_live
+
+    allow_live(env)  # these tests trade live without walking the go-live checklist: its override, recorded
     return env
 
 
