@@ -74,10 +74,14 @@ def candle_figure(
     if low is not None and high is not None:
         pad = (high - low) * Decimal("0.06") or high * Decimal("0.001")
         yaxis["range"] = [float(low - pad), float(high + pad)]
+    xaxis: dict = {"rangeslider": {"visible": False}, "title": {"text": f"Time ({zone_label})", "font": {"size": 11}}}
+    if len(times) > 1:  # empty room left of the first candle: the lines' labels sit there, not over the candles
+        step = times[-1] - times[-2]
+        xaxis["range"] = [times[0] - (times[-1] - times[0]) * 0.4, times[-1] + step]
     fig.update_layout(
         height=height,
         margin={"l": 0, "r": 0, "t": 8, "b": 0},
-        xaxis={"rangeslider": {"visible": False}, "title": {"text": f"Time ({zone_label})", "font": {"size": 11}}},
+        xaxis=xaxis,
         yaxis=yaxis,
         showlegend=False,
         hovermode="x",
