@@ -20,7 +20,8 @@ from ui.runtime import actor, get_runtime
 MONITOR_FRESH = timedelta(minutes=2)
 TILES = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "slippage_bps", "reject_rate_pct", "weight_pct",
          "error_streak", "feed_age_s")  # fmt: skip
-STATUS = {"ok": "🟢 OK", "breach": "🔴 BREACH", "no_data": "⚪ no data"}
+STATUS = {"ok": "OK", "breach": "BREACH", "no_data": "no data"}
+STATUS_MD = {"ok": ":green[**OK**]", "breach": ":red[**BREACH**]", "no_data": ":gray[no data]"}
 ACTION_TEXT = {"warn": "warn", "cut": "cut position size", "halt": "HALT trading"}
 
 
@@ -54,9 +55,9 @@ def _live(rt: Runtime, store: MonitorStore) -> None:
     if lease is not None:
         cycle = local_time(lease.last_cycle_at) if lease.last_cycle_at else "never"
         st.caption(f"Acting monitor: {lease.holder} · last cycle {cycle} · lease until {local_time(lease.expires_at)}")
-    cols = st.columns(4)
-    for i, name in enumerate(TILES):
-        _tile(cols[i % 4], name, checks.get(name))
+    for row in (TILES[:4], TILES[4:]):  # row by row: a phone stacks them in reading order
+        for col, name in zip(st.columns(4), row, strict=True):
+            _tile(col, name, checks.get(name))
     st.subheader("Checks")
     st.dataframe(
         [_row(spec.name, checks.get(spec.name)) for spec in SPECS],
@@ -88,8 +89,9 @@ def _live(rt: Runtime, store: MonitorStore) -> None:
 
 def _tile(col, name: str, check: CheckState | None) -> None:
     spec = SPEC_BY_NAME[name]
-    value = f"{float(check.value):,.1f} {spec.unit}" if check and check.value else "—"
-    status = STATUS.get(check.status, "—") if check else "—"
+    places = 0 if spec.unit == "errors" else 1
+    value = f"{float(check.value):,.{places}f} {spec.unit}" if check and check.value else "—"
+    status = STATUS_MD.get(check.status, "—") if check else "—"
     limit = f"≤ {check.threshold} {spec.unit}" if check else ""
     col.metric(spec.label, value, help=spec.help, border=True)
     col.caption(f"{status} · {limit} · {ACTION_TEXT.get(check.action, '') if check else ''}")
@@ -100,18 +102,18 @@ def _row(name: str, check: CheckState | None) -> dict[str, str]:
     if check is None:
         return {
             "Check": spec.label,
+            "Status": "not evaluated yet",
             "Value": "—",
             "Threshold": "",
             "Action": "",
-            "Status": "not evaluated yet",
             "Detail": "",
         }
     return {
         "Check": spec.label,
-        "Value": f"{float(check.value):,.2f} {spec.unit}" if check.value else "—",
+        "Status": STATUS.get(check.status, check.status),
+        "Value": f"{float(check.value):,.{0 if spec.unit == 'errors' else 2}f} {spec.unit}" if check.value else "—",
         "Threshold": f"{'≥' if name == DAILY_LOSS else '>'} {check.threshold} {spec.unit}",
         "Action": ACTION_TEXT.get(check.action, check.action),
-        "Status": STATUS.get(check.status, check.status),
         "Breached since": local_time(check.since) if check.since else "",
         "Detail": check.detail,
     }

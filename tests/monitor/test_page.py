@@ -36,7 +36,7 @@ def test_the_page_shows_every_figure_with_threshold_status_and_action(page, runt
     assert labels["Latency p95"] == "120.0 ms" and labels["Price feed age"].endswith(" s")
     checks = _table(at, "Check")
     rows = {r["Check"]: r for r in checks.to_dict("records")}
-    assert rows["Daily loss"]["Action"] == "HALT trading" and rows["Daily loss"]["Status"] == "🟢 OK"
+    assert rows["Daily loss"]["Action"] == "HALT trading" and rows["Daily loss"]["Status"] == "OK"
     assert rows["Latency p95"]["Threshold"] == "> 500 ms" and rows["Fill slippage"]["Action"] == "cut position size"
     beats = _table(at, "Process")
     assert any(p.startswith("dashboard:") for p in beats["Process"])
@@ -49,7 +49,7 @@ def test_a_breach_is_shown_red_with_its_action(page, runtime):
     runtime.journal.snapshot_equity(Decimal("10300"), at=runtime.clock.now().replace(hour=0, minute=0, second=0))
     monitor_for(runtime).cycle()
     rows = {r["Check"]: r for r in _table(page("monitoring").run(), "Check").to_dict("records")}
-    assert rows["Daily loss"]["Status"] == "🔴 BREACH" and "loss 3" in rows["Daily loss"]["Detail"]
+    assert rows["Daily loss"]["Status"] == "BREACH" and "loss 3" in rows["Daily loss"]["Detail"]
     assert runtime.service.trading_state().state.value == "HALTED"
 
 
