@@ -149,11 +149,12 @@ def _paper(journals: ModeJournals, conf: GoLiveSettings) -> Item:
     if orders.empty:
         return Item(key="paper", title=title, ok=False, evidence="no paper order yet", fix=fix, page="ticket")
     first, last = orders["created_at"].min(), orders["created_at"].max()
-    days = Decimal(str(round((last - first).total_seconds() / 86400, 1)))
+    exact = Decimal(str((last - first).total_seconds())) / Decimal(86400)
+    days = exact.quantize(Decimal("0.1"))
     fills = journal.fills_frame()
     fills = fills[fills["client_order_id"].isin(set(orders["client_order_id"]))]
     trips = len(round_trips(fills))
-    passed = days >= conf.paper_days and trips >= conf.paper_round_trips
+    passed = exact >= conf.paper_days and trips >= conf.paper_round_trips
     evidence = (
         f"{fmt(days)} days covered ({first:%Y-%m-%d} to {last:%Y-%m-%d}), {len(orders)} orders,"
         f" {trips} round trips (targets: {fmt(conf.paper_days)} days, {conf.paper_round_trips} round trips)"
