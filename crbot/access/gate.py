@@ -29,7 +29,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer would make the login form's Origin "null"
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'",
 }
@@ -101,14 +101,19 @@ def _safe_next(target: str | None) -> str:
 
 def _same_origin(request: Request) -> bool:
     """A form posted from another site is refused (the browser says where it came from)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:  # every current browser sends it
+        return site in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return origin is None
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
-def login_page(message: str = "", *, next_path: str = "/", status: int = 200, headers: dict | None = None) -> Response:
-    note = f'<p class="msg" role="alert">{html.escape(message)}</p>' if message else ""
+def login_page(
+    message: str = "", *, next_path: str = "/", status: int = 200, headers: dict | None = None, tone: str = ""
+) -> Response:
+    note = f'<p class="msg {tone}" role="alert">{html.escape(message)}</p>' if message else ""
     body = _PAGE.format(note=note, next=html.escape(next_path, quote=True))
     response = HTMLResponse(body, status_code=status, headers=headers)
     response.headers.update(SECURITY_HEADERS)
@@ -173,7 +178,7 @@ def routes(access: Access) -> list[Route]:
 
     async def logout(request: Request) -> Response:
         await to_thread.run_sync(access.logout, request.cookies.get(COOKIE_NAME), client_of(request.scope))
-        response = login_page("Signed out.") if access.enabled else RedirectResponse("/", status_code=303)
+        response = login_page("Signed out.", tone="info") if access.enabled else RedirectResponse("/", status_code=303)
         set_cookie(response, request, "", max_age=0)
         return response
 
@@ -187,7 +192,8 @@ _PAGE = """<!doctype html>
 <style>
 body{{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
 background:#0e1117;color:#fafafa;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif}}
-main{{width:min(360px,90vw);padding:2rem;border:1px solid #31333f;border-radius:.75rem;background:#161a23}}
+main{{box-sizing:border-box;width:min(360px,calc(100vw - 2rem));padding:2rem 1.5rem;
+border:1px solid #31333f;border-radius:.75rem;background:#161a23}}
 h1{{font-size:1.3rem;margin:0 0 1.25rem}}
 label{{display:block;margin-bottom:.35rem;font-size:.9rem;color:#c7c9d1}}
 input[type=password]{{box-sizing:border-box;width:100%;padding:.6rem .7rem;font-size:1rem;border-radius:.5rem;
@@ -195,6 +201,7 @@ border:1px solid #4a4d5a;background:#0e1117;color:#fafafa}}
 button{{margin-top:1rem;width:100%;padding:.65rem;font-size:1rem;font-weight:600;border:0;border-radius:.5rem;
 background:#ff4b4b;color:#fff;cursor:pointer}}
 .msg{{margin:0 0 1rem;padding:.6rem .75rem;border-radius:.5rem;background:#3e1d1f;color:#ffb4b4}}
+.msg.info{{background:#1d2b3e;color:#b4d4ff}}
 </style></head>
 <body><main>
 <h1>CRBOT control room</h1>

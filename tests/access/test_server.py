@@ -162,6 +162,14 @@ def test_login_page_wrong_password_and_cookie_flags(server: tuple[str, Path]) ->
         headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": "http://evil.example"},
     )[0]
     assert cross.status == 403 and cross.getheader("set-cookie") is None
+    fetched = request(
+        url,
+        "POST",
+        "/login",
+        body=urllib.parse.urlencode({"password": PASSWORD}),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "cross-site"},
+    )[0]
+    assert fetched.status == 403 and fetched.getheader("set-cookie") is None
 
 
 def test_logout_ends_the_session_everywhere(server: tuple[str, Path]) -> None:
