@@ -79,6 +79,7 @@ class Settings:
     mt5_server: str = ""
     mt5_path: str = ""
     secrets: SecretsConfig = field(default_factory=lambda: _secrets_config(lambda _name: None, "paper"))
+    db_heartbeat_timeout_s: float = 3.0  # no journal round trip for this long: refuse new orders (statewatch)
 
     @property
     def paper_db_url(self) -> str:
@@ -127,6 +128,9 @@ class Settings:
 
 
 def _secrets_config(get: object, mode: str) -> SecretsConfig:
+            db_heartbeat_timeout_s=float(
+                _decimal("CRBOT_DB_HEARTBEAT_TIMEOUT_S", get("CRBOT_DB_HEARTBEAT_TIMEOUT_S", "3"), upper=Decimal(300))
+            ),
     from crbot.secrets.settings import SecretsConfig  # imported late: it builds on SecretStr above
 
     return SecretsConfig.from_env(get, mode)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from crbot.journal import Journal
 from crbot.market.feed import PriceFeed
 from crbot.secrets.redact import install as install_redaction
 from crbot.service import TradingService
+from crbot.statewatch import StateWatch
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +29,19 @@ class Runtime:
     journal: Journal
     broker: Broker
     service: TradingService
+    watch: StateWatch | None = None  # long-running processes: the trading state pushed, fail closed
 
 
 def build_runtime(
-    settings: Settings | None = None, *, clock: Clock | None = None, feed: PriceFeed | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    feed: PriceFeed | None = None,
+    watch_state: bool = False,
 ) -> Runtime:
+    """``watch_state``: start a ``StateWatch`` (a thread with its own database connection) so this process hears
+    STOP within a second and refuses orders while the journal is unreachable; for processes that stay up
+    (dashboard, API server, monitor, bots). A one-shot CLI command reads the state per order and needs none."""
     settings = settings or Settings.load()
     clock = clock or SystemClock()
     prepare_home(settings.home)  # 0700, writable, or a clear error
@@ -60,7 +69,12 @@ def build_runtime(
     logger.info(
         "CRBOT %s mode, journal %s, prices: %s", settings.mode.value, settings.database_url, broker.price_source()
     )
-    return Runtime(settings=settings, clock=clock, journal=journal, broker=broker, service=service)
+    watch = None
+    if watch_state:
+        from crbot.statewatch import attach
+
+        watch = attach(service, settings)
+    return Runtime(settings=settings, clock=clock, journal=journal, broker=broker, service=service, watch=watch)
 
 
 def _live_guard(settings: Settings, journal: Journal) -> None:

@@ -14,15 +14,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import OperationalError
 
 from crbot.account import Account, AccountSnapshot
 from crbot.broker.base import Broker
 from crbot.clock import Clock
 from crbot.connection import describe_connection
-from crbot.domain import AuditEvent, Fill, Mode, OrderRequest, OrderSpec, OrderView, Position, StopReport
+from crbot.domain import (
+    AuditEvent,
+    Fill,
+    Mode,
+    OrderRequest,
+    OrderSpec,
+    OrderView,
+    Position,
+    StopReport,
+    TradingState,
+)
 from crbot.errors import CrbotError, Denied, InvalidInput
 from crbot.exchange import filters
 from crbot.executor import Executor
@@ -35,8 +48,11 @@ from crbot.normalize import Normalised, new_client_order_id, normalise
 from crbot.portfolio import BalanceRow
 from crbot.pretrade import RATE_WINDOW, order_intent, risk_context
 from crbot.reconcile import ReconcileReport
-from crbot.risk import Denial, RiskLimits, check
+from crbot.risk import Denial, DenialCode, RiskLimits, check
 from crbot.sync import Sync
+
+if TYPE_CHECKING:
+    from crbot.statewatch import StateWatch
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +108,9 @@ class TradingService:
         )
         # this process's row in process_heartbeats (at most one write per 15 s); entry points set its kind
         self.heartbeat = Beater(journal=journal, clock=clock, kind="service")
+        # set by crbot.statewatch.attach in long-running processes: STOP heard within a second, and no new
+        # orders while the journal is unreachable (fail closed); None: the state is read per order only
+        self.statewatch: StateWatch | None = None
 
         # crbot.golive's LiveGate, set by build_runtime in live mode: raises GoLiveLocked until the checklist
         # passes; a live service without one refuses every order (fail closed)
@@ -236,6 +255,7 @@ class TradingService:
         Fresh for its own symbol right before sending (open orders, last and average price); balances come
         from the account snapshot (the exchange refuses what the balance cannot cover)."""
         cid = client_order_id or new_client_order_id()
+        self._refuse_if_watch_says_so(actor)  # before any journal read: an unreachable journal may hang it
         if self.mode is Mode.LIVE:
             self._golive(actor)  # before anything is journaled or sent: live waits for the go-live checklist
         if self.journal.has_client_order_id(cid):  # a double click or a rerun: report, never resend
@@ -290,8 +310,32 @@ class TradingService:
         ``all_balances`` every coin on the account (the operator's explicit choice)."""
         try:
             return self.killswitch.stop(reason=reason, actor=actor, flatten=flatten, all_balances=all_balances)
+        except OperationalError as exc:  # the journal is unreachable: STOP must still clear the exchange
+            return self._stop_without_journal(reason=reason, actor=actor, error=exc)
         finally:
             self.account.invalidate()
+
+    def _stop_without_journal(self, *, reason: str, actor: str, error: Exception) -> StopReport:
+        """HALTED cannot be written: cancel on the exchange anyway; this process's state watch latches HALTED as
+        soon as the journal answers again (every process refuses new orders meanwhile: fail closed)."""
+        reason = reason.strip() or "STOP pressed"
+        logger.critical("STOP by %s with the journal unreachable (%s): cancelling on the exchange", actor, error)
+        pending = self.statewatch is not None and self.statewatch.halt_when_back(actor=actor, reason=reason)
+        errors = [
+            "HALTED could not be written to the journal (unreachable): "
+            + ("it is latched when the journal answers again" if pending else "press STOP again once it is back")
+        ]
+        canceled: list[str] = []
+        try:
+            for symbol in sorted({o.symbol for o in self.broker.open_orders()}):
+                canceled += [f"{v.symbol} {v.client_order_id}" for v in self.broker.cancel_all(symbol)]
+            left = [f"{o.symbol} {o.client_order_id}" for o in self.broker.open_orders()]
+        except (CrbotError, OperationalError) as exc:  # the paper book may live in the unreachable database too
+            errors.append(f"could not cancel or verify on the exchange: {' '.join(str(exc).split())[:300]}")
+            left = ["unverified: the exchange did not answer"]
+        return StopReport(
+            state=TradingState.HALTED, canceled=tuple(canceled), errors=tuple(errors), left_open=tuple(left)
+        )
 
     def resume(self, *, confirmation: str, actor: str, reason: str = "resumed by operator") -> None:
         self.killswitch.resume(confirmation=confirmation, actor=actor, reason=reason)
@@ -348,7 +392,7 @@ class TradingService:
     def _risk_context(
         self, norm: Normalised, last: Decimal, open_orders: list, rows: list, *, record: bool, facts=None
     ):
-        return risk_context(
+        ctx, limits = risk_context(
             facts=facts,
             base_asset=self._rules(norm.entry.symbol).base_asset,
             last=last,
@@ -358,6 +402,17 @@ class TradingService:
             now=self.clock.now(),
             record_day_start=record,
         )
+        problem = self.statewatch.problem() if self.statewatch is not None else ""
+        return (replace(ctx, journal_problem=problem) if problem else ctx), limits
+
+    def _refuse_if_watch_says_so(self, actor: str) -> None:
+        denial = self.statewatch.denial() if self.statewatch is not None else None
+        if denial is None:
+            return
+        logger.warning("order denied: %s %s", denial.code, denial.detail)
+        if denial.code is not DenialCode.DATABASE_UNREACHABLE:  # the audit is written where it can be
+            self.journal.audit(actor=actor, action="order_denied", detail=denial.detail, reason=denial.code)
+        raise denial.to_error()
 
     def _result(self, cid: str, message: str, *, legs: bool = True) -> PlaceResult:
         ids = (cid, f"{cid}-tp", f"{cid}-sl") if legs else (cid,)  # exits are named after the entry

@@ -74,11 +74,14 @@ class StateWatch:
         read_state: Callable[[], StateRecord],
         timeout_s: float = TIMEOUT_S,
         interval_s: float = INTERVAL_S,
+        write_halt: Callable[[str, str], object] | None = None,
     ) -> None:
         self.url = make_url(database_url)
         self.timeout_s = timeout_s
         self.interval_s = interval_s
         self._read_state = read_state
+        self._write_halt = write_halt  # (actor, reason): latches HALTED (a STOP pressed while unreachable)
+        self._pending_halt: tuple[str, str] | None = None
         self._cond = threading.Condition()
         self._state: StateRecord | None = None
         self._last_ok: float | None = None
@@ -132,15 +135,31 @@ class StateWatch:
             return f"{since} (timeout {self.timeout_s:g} s): {self._problem}"
 
     def denial(self) -> Denial | None:
-        """Refuse a new order now? DATABASE_UNREACHABLE, or TRADING_HALTED as last read; None otherwise (the
-        order path still re-reads the state itself)."""
+        """Refuse a new order now? DATABASE_UNREACHABLE, or TRADING_HALTED as last read (or pressed while the
+        journal was unreachable); None otherwise (the order path still re-reads the state itself)."""
         problem = self.problem()
         if problem:
             return unreachable_denial(problem)
+        with self._cond:
+            pending = self._pending_halt
+        if pending is not None:
+            return halted_denial(f"STOP by {pending[0]} while the journal was unreachable: {pending[1]}")
         state = self.state
         if state is not None and state.state is TradingState.HALTED:
             return halted_denial(state.describe())
         return None
+
+    def halt_when_back(self, *, actor: str, reason: str) -> bool:
+        """STOP was pressed while the journal could not be written: refuse orders from now on and latch HALTED
+        the moment the journal answers again. False when this watch cannot write (no ``write_halt``)."""
+        if self._write_halt is None:
+            return False
+        with self._cond:
+            self._pending_halt = (actor, f"{reason} (pressed while the journal was unreachable, latched when back)")
+        if self._thread is not None and self.reachable:  # reachable again already: latch now
+            with contextlib.suppress(Exception):  # not yet after all: the watch thread latches on reconnect
+                self._latch_pending()
+        return True
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(record)`` (from the watch thread) whenever the state read differs from the last."""
@@ -165,6 +184,7 @@ class StateWatch:
             try:
                 with self._open() as channel:
                     self.connects += 1
+                    self._latch_pending()  # a STOP pressed while away comes first
                     self._refresh()  # on every (re)connect: a change made while we were away is seen now
                     backoff = self.interval_s
                     while not self._stopping.is_set():
@@ -176,6 +196,17 @@ class StateWatch:
                 self._failed(exc)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 1.0)  # retry at least every second: back within ~1 s of recovery
+
+    def _latch_pending(self) -> None:
+        with self._cond:
+            pending = self._pending_halt
+        if pending is None or self._write_halt is None:
+            return
+        self._write_halt(*pending)  # raises while still unreachable: kept pending, retried on the next connect
+        with self._cond:
+            if self._pending_halt == pending:
+                self._pending_halt = None
+        logger.critical("HALTED latched now that the journal answers: %s", pending[1])
 
     def _open(self) -> contextlib.AbstractContextManager[_Channel]:
         if self.url.get_backend_name() == "sqlite":
@@ -299,8 +330,12 @@ class _PostgresChannel:
 
 def attach(service: TradingService, settings: Settings) -> StateWatch:
     """Start a watch on ``settings``' journal and plug it into ``service`` (its orders then ask it first)."""
+    journal = service.journal
     watch = StateWatch(
-        settings.database_url, read_state=service.journal.trading_state, timeout_s=settings.db_heartbeat_timeout_s
+        settings.database_url,
+        read_state=journal.trading_state,
+        timeout_s=settings.db_heartbeat_timeout_s,
+        write_halt=lambda actor, reason: journal.set_trading_state(TradingState.HALTED, actor=actor, reason=reason),
     )
     service.statewatch = watch.start()
     return watch

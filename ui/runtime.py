@@ -29,10 +29,16 @@ def _key(settings: Settings) -> str:
     )
 
 
-@st.cache_resource(show_spinner="Starting CRBOT…", max_entries=4)
+def _release(rt: Runtime) -> None:
+    if rt.watch is not None:  # a runtime dropped from the cache stops its state watch's thread
+        rt.watch.stop()
+
+
+@st.cache_resource(show_spinner="Starting CRBOT…", max_entries=4, on_release=_release)
 def _build(key: str, _settings: Settings) -> Runtime:
     logger.info("building the dashboard runtime for %s", key)
-    return build_runtime(_settings)  # no network: the frame and STOP draw even with the exchange down
+    # no network: the frame and STOP draw even with the exchange down; the watch hears STOP from other processes
+    return build_runtime(_settings, watch_state=True)
 
 
 @dataclass

@@ -59,4 +59,4 @@ def relay_url(postgres_url: str) -> Iterator[tuple[Relay, str]]:
     try:
         yield relay, url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
     finally:
-        relay.cut()
+        relay.close()

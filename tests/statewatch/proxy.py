@@ -1,8 +1,8 @@
 """A TCP relay on 127.0.0.1 between a process and its PostgreSQL server, which a test can cut or freeze.
 
-``cut()``: every relayed connection is closed and new ones are refused (the server's host went away).
-``freeze()``: connections stay open but nothing passes any more (a cable pulled: no FIN, reads hang);
-``thaw()`` lets traffic pass again.
+``cut()``: every relayed connection is closed and new ones are refused (the server's host went away) until
+``restore()``. ``freeze()``: connections stay open but nothing passes any more (a cable pulled: no FIN, reads
+hang); ``thaw()`` lets traffic pass again. ``close()`` when done.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class Relay:
         self._flowing = threading.Event()
         self._flowing.set()
         self._closed = False
+        self._refusing = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -30,6 +31,9 @@ class Relay:
                 client, _ = self._server.accept()
             except OSError:
                 return
+            if self._refusing:
+                client.close()
+                continue
             try:
                 upstream = socket.create_connection(self.upstream, timeout=5)
             except OSError:
@@ -64,11 +68,18 @@ class Relay:
 
     def cut(self) -> None:
         with self._lock:
-            self._closed = True
+            self._refusing = True
             sockets, self._sockets = self._sockets, []
-        self._server.close()
         self._flowing.set()
         for each in sockets:
             with contextlib.suppress(OSError):
                 each.shutdown(socket.SHUT_RDWR)
             each.close()
+
+    def restore(self) -> None:
+        self._refusing = False
+
+    def close(self) -> None:
+        self._closed = True
+        self.cut()
+        self._server.close()

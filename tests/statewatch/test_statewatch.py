@@ -129,7 +129,7 @@ def test_postgres_frozen_connection_fails_closed_then_recovers(postgres_url: str
         relay.thaw()
         assert watch.wait_for(lambda w: w.reachable, WAIT_S)
     finally:
-        relay.cut()
+        relay.close()
         watch.stop()
         journal.close()
 
