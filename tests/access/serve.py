@@ -31,8 +31,8 @@ def healthy(url: str) -> bool:
         return False
 
 
-def command(port: int, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port), *extra]
+def command(port: int, *extra: str, script: Path = ROOT / "app.py") -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port), *extra]
 
 
 def environment(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -54,13 +54,19 @@ def environment(home: Path, extra: Mapping[str, str] | None = None) -> dict[str,
 
 
 @contextmanager
-def dashboard(home: Path, env: Mapping[str, str] | None = None, *extra: str) -> Iterator[str]:
+def dashboard(
+    home: Path, env: Mapping[str, str] | None = None, *extra: str, script: Path = ROOT / "app.py"
+) -> Iterator[str]:
     """The base URL of a running dashboard (cwd=home: its config, and no developer .env)."""
     port = free_port()
     log_path = home / f"streamlit-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            command(port, *extra), cwd=home, env=environment(home, env), stdout=log, stderr=subprocess.STDOUT
+            command(port, *extra, script=script),
+            cwd=home,
+            env=environment(home, env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
         try:

@@ -125,3 +125,17 @@ def test_login_page_on_a_phone(browser: Browser, locked_dashboard: str) -> None:
         expect(phone.locator(".st-key-topbar_stop button:visible").first).to_be_in_viewport()
     finally:
         context.close()
+
+
+def test_the_pages_refuse_to_draw_when_served_without_the_gate(tab: Page, tmp_path: Path) -> None:
+    """Another entry point serving app.py's pages with no middleware gets an error, not the dashboard."""
+    from tests.access.serve import ROOT
+
+    _require_chromium()
+    launcher = tmp_path / "bypass.py"
+    launcher.write_text(f"import streamlit as st\n\napp = st.App({str(ROOT / 'app.py')!r})\n")
+    with dashboard(tmp_path, None, script=launcher) as url:
+        tab.goto(url)
+        expect(tab.get_by_text("started without CRBOT's login gate")).to_be_visible()
+        expect(tab.locator(".st-key-stop")).to_have_count(0)
+        expect(tab.get_by_test_id("stSidebar")).not_to_contain_text("PAPER")
