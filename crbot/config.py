@@ -78,8 +78,8 @@ class Settings:
     mt5_password: SecretStr = field(default_factory=lambda: SecretStr(""))
     mt5_server: str = ""
     mt5_path: str = ""
-    secrets: SecretsConfig = field(default_factory=lambda: _secrets_config(lambda _name: None, "paper"))
     db_heartbeat_timeout_s: float = 3.0  # no journal round trip for this long: refuse new orders (statewatch)
+    secrets: SecretsConfig = field(default_factory=lambda: _secrets_config(lambda _name: None, "paper"))
 
     @property
     def paper_db_url(self) -> str:
@@ -123,14 +123,14 @@ class Settings:
             mt5_password=SecretStr(get("MT5_PASSWORD", "")),
             mt5_server=get("MT5_SERVER", ""),
             mt5_path=get("MT5_PATH", ""),
+            db_heartbeat_timeout_s=float(
+                _decimal("CRBOT_DB_HEARTBEAT_TIMEOUT_S", get("CRBOT_DB_HEARTBEAT_TIMEOUT_S", "3"), upper=Decimal(300))
+            ),
             secrets=_secrets_config(get, mode),  # references only: keys are decrypted in the connector
         )
 
 
 def _secrets_config(get: object, mode: str) -> SecretsConfig:
-            db_heartbeat_timeout_s=float(
-                _decimal("CRBOT_DB_HEARTBEAT_TIMEOUT_S", get("CRBOT_DB_HEARTBEAT_TIMEOUT_S", "3"), upper=Decimal(300))
-            ),
     from crbot.secrets.settings import SecretsConfig  # imported late: it builds on SecretStr above
 
     return SecretsConfig.from_env(get, mode)  # type: ignore[arg-type]
