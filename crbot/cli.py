@@ -149,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("golive", help="the go-live checklist: drill, lock, override (exit 3 while an item fails)")
     sub.add_parser("backup", help="backups: create, list, verify, restore")
     sub.add_parser("audit", help="the audit trail (--since, --actor, --kind, --csv)")
+    sub.add_parser("db", help="the journal's schema: current, upgrade").add_argument("db", nargs=argparse.REMAINDER)
     sim = sub.add_parser("sim", help="the local Binance-compatible exchange")
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     return p
@@ -256,6 +257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         routed = {"golive": golive_main, "backup": backup_main, "audit": audit_main}[args_in[0]]
         return routed(args_in[1:], as_json=as_json)
+    if args_in[:1] == ["db"]:  # the journal's schema (Alembic): crbot/journal/cli.py
+        from crbot.journal.cli import main as db_main
+
+        return db_main(args_in[1:], as_json=as_json)
     if args_in[:1] == ["sim"]:  # `serve` is the only sim command
         what = f"unknown sim command {args_in[1]!r}" if len(args_in) > 1 else "sim needs a command"
         print(f"error: {what}: use `python -m crbot sim serve`", file=sys.stderr)

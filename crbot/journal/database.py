@@ -4,7 +4,12 @@ One ``Database`` (one Engine and its pool) is shared by every thread of a proces
 own Session. Several processes (dashboard, CLI, bots) may share one SQLite file, set up by
 ``crbot.sqlite``: WAL, a busy timeout, ``synchronous=FULL`` (a commit survives a power cut, not just a
 crash), and write transactions that start with ``BEGIN IMMEDIATE`` so a read-then-write transaction cannot
-fail half way with SQLITE_BUSY when another process wrote first.
+fail half way with SQLITE_BUSY when another process wrote first. On PostgreSQL (``crbot.postgres``) write
+transactions take an advisory lock instead, to the same effect.
+
+The schema belongs to the Alembic migrations (``crbot.journal.schema``): an empty database gets it on first
+open; a journal at another revision than this code's is refused (``SchemaMismatch``, exit 11) with the command
+to run; ``migrate()`` is what ``python -m crbot db upgrade`` runs.
 """
 
 from __future__ import annotations
@@ -15,14 +20,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import DDL, Engine, create_engine, event, select
+from sqlalchemy import DDL, Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DatabaseError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
 from crbot.errors import ConfigError, InvalidInput
-from crbot.journal.models import SCHEMA_VERSION, AuditRow, Base, SchemaVersionRow
+from crbot.journal import schema
+from crbot.journal.models import AuditRow
+from crbot.journal.schema import SchemaStatus
 from crbot.postgres import JOURNAL_LOCK, postgres_engine
 from crbot.sqlite import parse_url, private_file, sqlite_engine, writer
 
@@ -47,7 +54,7 @@ _DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary",
 class Database:
     """The Engine plus the two kinds of unit of work: ``read()`` and ``write()`` (one transaction each)."""
 
-    def __init__(self, url: str, clock: Clock) -> None:
+    def __init__(self, url: str, clock: Clock, *, check_schema: bool = True) -> None:
         self.url = url
         self.engine = _create_engine(url)
         self.safe_url = self.engine.url.render_as_string(hide_password=True)  # for messages and logs
@@ -55,7 +62,8 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.created = False  # True when this Database created the schema: a brand-new, empty journal
         try:
-            self._ensure_schema(clock)
+            if check_schema:
+                self._ensure_schema(clock)
         except BaseException:
             self.engine.dispose()
             raise
@@ -119,27 +127,28 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def schema_status(self) -> SchemaStatus:
+        """Where this journal's schema stands against this code's (``python -m crbot db current``)."""
+        with self._opening(), self.engine.connect() as conn:
+            return schema.status(conn)
+
+    def migrate(self) -> tuple[SchemaStatus, SchemaStatus]:
+        """Bring the schema to this code's head in one write transaction: (before, after)."""
+        with self._opening(), self._writer.begin() as conn:
+            return schema.upgrade(conn)
+
     def _ensure_schema(self, clock: Clock) -> None:
+        with self._opening(), self._writer.begin() as conn:
+            self.created = schema.ensure(conn, self.safe_url)
+            if self.is_sqlite:  # journals created before the triggers existed get them too
+                for statement in APPEND_ONLY_SQLITE:
+                    conn.exec_driver_sql(statement)
+
+    @contextmanager
+    def _opening(self) -> Iterator[None]:
+        """Driver errors while opening or migrating, as ConfigErrors that say what to check."""
         try:
-            with self._writer.begin() as conn:
-                Base.metadata.create_all(conn)
-                if self.is_sqlite:  # journals created before the triggers existed get them too
-                    for statement in APPEND_ONLY_SQLITE:
-                        conn.exec_driver_sql(statement)
-                found = conn.execute(select(SchemaVersionRow.version).order_by(SchemaVersionRow.version.desc())).first()
-                if found is None:
-                    self.created = True
-                    conn.execute(
-                        SchemaVersionRow.__table__.insert().values(version=SCHEMA_VERSION, applied_at=clock.now())
-                    )
-                elif found[0] < SCHEMA_VERSION:
-                    _upgrade(conn, found[0], clock)
-                elif found[0] > SCHEMA_VERSION:
-                    raise ConfigError(
-                        f"the journal at {self.safe_url} has schema version {found[0]},"
-                        f" this CRBOT knows versions up to {SCHEMA_VERSION}",
-                        hint="upgrade CRBOT, or point CRBOT_DATABASE_URL at another journal",
-                    )
+            yield
         except OperationalError as exc:
             where = "the directory exists and is writable" if self.is_sqlite else "the database server is reachable"
             raise ConfigError(
@@ -147,6 +156,11 @@ class Database:
                 hint=f"check that {where} and that no other program locks the journal",
             ) from exc
         except DatabaseError as exc:  # SQLite: "file is not a database", "database disk image is malformed"
+            if not self.is_sqlite:  # e.g. PostgreSQL's permission denied: the server's words say what is wrong
+                raise ConfigError(
+                    f"the journal at {self.safe_url} refused: {_one_line(exc.orig)}",
+                    hint="check the database role's privileges (it must be able to create tables)",
+                ) from exc
             raise ConfigError(
                 f"the journal at {self.safe_url} is unreadable ({_one_line(exc.orig)}): it is damaged or not a journal",
                 hint="restore it from a backup; or move it aside to start a new, empty journal"
@@ -156,23 +170,6 @@ class Database:
 
 def _one_line(error: BaseException | None) -> str:
     return " ".join(str(error).split())  # drivers' messages may span lines; the CLI prints one
-
-
-# Each step takes a journal from version N to N + 1 in the same transaction as the version row.
-_STEPS: dict[int, tuple[str, ...]] = {
-    1: (
-        "ALTER TABLE orders ADD COLUMN parent_client_id VARCHAR(64)",
-        "CREATE INDEX IF NOT EXISTS ix_orders_parent_client_id ON orders (parent_client_id)",
-    ),
-}
-
-
-def _upgrade(conn: Connection, version: int, clock: Clock) -> None:
-    for step in range(version, SCHEMA_VERSION):
-        for statement in _STEPS[step]:
-            conn.exec_driver_sql(statement)
-        conn.execute(SchemaVersionRow.__table__.insert().values(version=step + 1, applied_at=clock.now()))
-        logger.warning("journal schema upgraded from version %d to %d", step, step + 1)
 
 
 def _create_engine(url: str) -> Engine:

@@ -11,7 +11,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from crbot.journal.types import DecimalText, UtcDateTime
 
-SCHEMA_VERSION = 2  # bump with a migration step in crbot.journal.database when a table changes
+# The last hand-written schema version, from before Alembic. Schema changes are now revisions: a new table is
+# its model here plus a small file in crbot/journal/migrations/versions (see the README there).
+SCHEMA_VERSION = 2
 
 
 class Base(DeclarativeBase):

@@ -1,8 +1,8 @@
-"""The shared file: WAL and friends, schema version, online backup, many threads and two processes."""
+"""The shared journal: WAL and friends, online backup, many threads and two processes (schema versions and
+migrations: test_journal_migrations.py)."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -16,7 +16,6 @@ from crbot.clock import ManualClock
 from crbot.domain import OrderStatus, TradingState
 from crbot.errors import ConfigError, InvalidInput
 from crbot.journal import Journal
-from crbot.journal.models import SCHEMA_VERSION
 from tests.journal.conftest import fill, spec, view
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,17 +29,6 @@ def test_sqlite_pragmas(sqlite_journal: Journal) -> None:
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") >= 5000
         assert pragma("synchronous") == 2  # FULL
-
-
-def test_schema_version_recorded_and_newer_files_refused(tmp_path: Path, clock: ManualClock) -> None:
-    path = tmp_path / "j.db"
-    Journal(f"sqlite:///{path}", clock).close()
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
-        conn.execute("INSERT INTO schema_version VALUES (?, 0)", (SCHEMA_VERSION + 1,))
-    conn.close()
-    with pytest.raises(ConfigError, match="upgrade CRBOT"):
-        Journal(f"sqlite:///{path}", clock)
 
 
 def test_reopening_keeps_everything(db_url: str, clock: ManualClock) -> None:
@@ -136,31 +124,3 @@ def test_two_processes_share_one_file(journal: Journal, db_url: str) -> None:
     actors = [e.actor for e in journal.audit_events(limit=1000) if e.action == "tick"]
     assert actors.count("child") == N and actors.count("parent") == N
     assert len(journal.equity_frame()) == N
-
-
-def test_a_version_1_journal_is_upgraded_in_place_without_losing_a_row(tmp_path: Path, clock: ManualClock) -> None:
-    path = tmp_path / "j.db"
-    journal = Journal(f"sqlite:///{path}", clock)
-    journal.record_intent(
-        [spec("old-1")], list_client_id=None, source="cli", mode="paper", expected_price=None, actor="a"
-    )
-    journal.set_trading_state(TradingState.HALTED, actor="a", reason="before the upgrade")
-    journal.close()
-    with sqlite3.connect(path) as conn:  # what today's main wrote: no parent_client_id, schema version 1
-        conn.execute("DROP INDEX ix_orders_parent_client_id")
-        conn.execute("ALTER TABLE orders DROP COLUMN parent_client_id")
-        conn.execute("DELETE FROM schema_version")
-        conn.execute("INSERT INTO schema_version VALUES (1, 0)")
-
-    upgraded = Journal(f"sqlite:///{path}", clock)
-    assert upgraded.get_order("old-1").status is OrderStatus.INTENT
-    assert upgraded.trading_state().reason == "before the upgrade"
-    entry = spec("new-1")
-    upgraded.record_intent(
-        [entry], list_client_id=None, source="cli", mode="paper", expected_price=None, actor="a",
-        planned=[spec("new-1-sl")], while_halted=True,
-    )  # fmt: skip
-    assert [o.parent_client_id for o in upgraded.exits_of("new-1")] == ["new-1"]
-    upgraded.close()
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall() == [(1,), (2,)]
