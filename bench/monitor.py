@@ -87,8 +87,8 @@ def _resources(duration: float) -> None:
 def _breach_to_halted(home: Path) -> float:
     rt = build_runtime(Settings.load(_env(home), dotenv=False), clock=SystemClock())
     now = datetime.now(UTC)
-    start = max(now - timedelta(seconds=1), now.replace(hour=0, minute=0, second=0, microsecond=1))
-    rt.journal.snapshot_equity(Decimal("20000"), at=start)  # the day "began" at 20,000: a 10,000 loss now
+    start = now.replace(hour=0, minute=0, second=0, microsecond=1)  # the day's first equity point
+    rt.journal.snapshot_equity(Decimal("10500"), at=start)  # the day began at 10,500: a 500 USDT loss (limit 200)
     written = time.perf_counter()
     while rt.journal.trading_state().state is not TradingState.HALTED:
         if time.perf_counter() - written > 60:

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -41,7 +41,7 @@ def _runtime(home: Path):
 def test_monitor_once_halts_on_the_daily_loss_limit_and_alerts_the_webhook(tmp_path, receiver):
     rt = _runtime(tmp_path)
     now = datetime.now(UTC)
-    start = max(now - timedelta(seconds=1), now.replace(hour=0, minute=0, second=0, microsecond=1))
+    start = now.replace(hour=0, minute=0, second=0, microsecond=1)  # the day's first equity point
     rt.journal.snapshot_equity(Decimal("10250"), at=start)  # the day began at 10,250; paper equity is 10,000
     rt.journal.close()
 
@@ -90,3 +90,52 @@ def test_alert_test_without_targets_says_how_to_add_one(tmp_path):
 def test_monitor_rejects_a_bad_interval(tmp_path):
     proc = _crbot(tmp_path, "monitor", "--interval", "0")
     assert proc.returncode == 2
+
+
+def _wait(predicate, timeout: float = 60.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)  # polling another process's journal rows
+    return False
+
+
+def test_two_monitor_processes_one_acts_the_other_stands_by_until_it_stops(tmp_path, receiver):
+    from crbot.monitor.store import MonitorStore
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CRBOT_", "BINANCE_"))}
+    env = {**clean, **make_env(tmp_path), "PYTHONPATH": str(ROOT), "CRBOT_ALERT_URLS": receiver.url}
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "crbot", "monitor", "--interval", "1"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        rt = _runtime(tmp_path)
+        store = MonitorStore(rt.journal)
+        assert _wait(lambda: (lease := store.lease()) is not None and lease.holder.startswith("monitor:"))
+        holder = store.lease().holder
+
+        standby = _crbot(tmp_path, "monitor", "--once", CRBOT_ALERT_URLS=receiver.url)
+        assert standby.returncode == 6, standby.stderr
+        assert holder in json.loads(standby.stdout)["summary"]
+
+        now = datetime.now(UTC)
+        rt.journal.snapshot_equity(Decimal("10400"), at=now.replace(hour=0, minute=0, second=0, microsecond=1))
+        assert _wait(lambda: rt.service.trading_state().state is TradingState.HALTED)
+        assert _crbot(tmp_path, "monitor", "--once").returncode == 6  # still standing by: no second action
+        assert [p["title"] for p in receiver.wait_for(1)] == ["CRBOT HALTED automatically"]
+    finally:
+        daemon.terminate()
+        out, err = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, err
+    assert "standing by" not in out  # the daemon acted throughout
+    beats = {h.process_id: h for h in MonitorStore(rt.journal).heartbeats()}
+    assert beats[holder].stopped_at is not None  # a clean stop is recorded
+    after = _crbot(tmp_path, "monitor", "--once")  # the lease was released: this one acts at once
+    assert after.returncode == 3
+    kills = [e for e in rt.journal.audit_events() if e.action == "trading_state" and e.actor == "crbot:monitor"]
+    assert len(kills) == 1
+    assert len(receiver.posts) == 1
