@@ -16,7 +16,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 def dashboard() -> None:
     from crbot.access.page import require_session, sign_out_link
-    from pages import balance, connection, monitoring, performance, positions, risk, ticket
+    from pages import audit, balance, connection, golive, monitoring, performance, positions, risk, ticket
     from ui import sidebar, topbar
     from ui.runtime import get_runtime
 
@@ -32,6 +32,8 @@ def dashboard() -> None:
             st.Page(risk.render, title="Risk & controls", icon=":material/shield:", url_path="risk"),
             st.Page(connection.render, title="Connection", icon=":material/lan:", url_path="connection"),
             st.Page(monitoring.render, title="Monitoring", icon=":material/vital_signs:", url_path="monitoring"),
+            st.Page(golive.render, title="Go-live", icon=":material/rocket_launch:", url_path="golive"),
+            st.Page(audit.render, title="Audit trail", icon=":material/history:", url_path="audit"),
         ]
     )
     require_session()  # signed out, idle or password changed since the websocket opened: stop here

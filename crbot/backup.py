@@ -23,6 +23,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -456,25 +457,37 @@ def backup_if_due(
 
 
 class BackupScheduler:
-    """``tick()`` from a periodic refresh: starts ``backup_if_due`` in a thread unless one is running, so a
-    page never waits for a backup."""
+    """``tick()`` from a periodic refresh: once a minute (the first a minute after start) it looks at the newest
+    backup's name (one folder listing) and, when a backup is due, runs it in a thread: a page never waits."""
+
+    CHECK_EVERY_S = 60.0
 
     def __init__(self, settings: Settings, clock: Clock, journal: Journal | None) -> None:
         self.settings, self.clock, self.journal = settings, clock, journal
+        self.conf = BackupSettings.load(settings)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._checked = time.monotonic()  # the first look a minute after start: short-lived test homes never back up
         self.last_error: str | None = None
 
-    def tick(self) -> None:
+    def tick(self) -> bool:
+        """True when a backup was started."""
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
+            now = time.monotonic()
+            if (self._thread is not None and self._thread.is_alive()) or now - self._checked < self.CHECK_EVERY_S:
+                return False
+            self._checked = now
+            newest = newest_name(self.conf)
+            if newest is not None and self.clock.now() - _stamp_time(newest) < self.conf.every:
+                return False
             self._thread = threading.Thread(target=self._run, name="crbot-backup", daemon=True)
             self._thread.start()
+            return True
 
     def _run(self) -> None:
         try:
-            backup_if_due(self.settings, self.clock, journal=self.journal)
+            if sources(self.settings):
+                create_backup(self.settings, self.clock, actor="crbot:schedule", conf=self.conf, journal=self.journal)
             self.last_error = None
         except (CrbotError, OSError, sqlite3.Error) as exc:
             self.last_error = str(exc)

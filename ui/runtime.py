@@ -98,7 +98,15 @@ def actor(rt: Runtime) -> str:
 @st.cache_data(ttl=REFRESH_TTL_S, show_spinner=False, max_entries=4)
 def _refresh(key: str, _rt: Runtime) -> bool:
     _rt.service.refresh()
+    _backups(key, _rt).tick()  # a scheduled backup when due (crbot.backup): a folder listing a minute, else a thread
     return True
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _backups(key: str, _rt: Runtime):
+    from crbot.backup import BackupScheduler
+
+    return BackupScheduler(_rt.settings, _rt.clock, _rt.journal)
 
 
 def refresh(rt: Runtime) -> str | None:

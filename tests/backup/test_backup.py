@@ -154,9 +154,14 @@ def test_rotation_and_schedule(runtime, settings, clock) -> None:
         due = backup.backup_if_due(settings, clock, journal=runtime.journal)
         assert due is not None and due.verified_ok
         scheduler = backup.BackupScheduler(settings, clock, runtime.journal)
-        scheduler.tick()
+        assert scheduler.tick() is False  # the newest is fresh: nothing started
+        clock.advance(3600)
+        scheduler._checked = float("-inf")  # as if a minute had passed since its last look
+        assert scheduler.tick() is True
         scheduler.join(30)
+        assert scheduler.tick() is False  # looked a moment ago
         assert scheduler.last_error is None and len(backup.list_backups(conf)) == 2
+        assert backup.list_backups(conf)[0].created_at == clock.now()
     finally:
         for name in env:
             os.environ.pop(name, None)

@@ -10,6 +10,7 @@ import pytest
 
 from crbot.config import Settings
 from crbot.runtime import Runtime, build_runtime
+from tests.app.conftest import crbot_home, page  # noqa: F401 (fixtures for the page tests)
 from tests.integration.rig import Rig, start_rig
 
 
@@ -28,3 +29,11 @@ def paper(rig: Rig) -> Iterator[Runtime]:
     runtime = build_runtime(settings, clock=rig.clock, feed=rig.feed)
     yield runtime
     runtime.journal.close()
+
+
+@pytest.fixture
+def app_runtime(crbot_home) -> Runtime:  # noqa: F811
+    """The dashboard's cached runtime on the AppTest home."""
+    from ui.runtime import get_runtime
+
+    return get_runtime()
