@@ -69,6 +69,13 @@ def _db(url: str, action: str, *more: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
 
 
+def _crbot(url: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRBOT_", "BINANCE_"))}
+    env.update(PYTHONPATH=str(ROOT), CRBOT_HOME=str(home), CRBOT_DATABASE_URL=url, CRBOT_PRICE_FEED="synthetic")
+    command = [sys.executable, "-m", "crbot", *args]
+    return subprocess.run(command, cwd=home, env=env, capture_output=True, text=True)
+
+
 def _fill_journal(journal: Journal) -> None:
     """Rows in every table today's main had: orders (with an exit), fills, state, audit, limits, equity."""
     journal.record_intent(
@@ -166,7 +173,9 @@ def test_a_journal_from_before_migrations_is_refused_then_upgraded_in_place(
     assert _db(journal_url, "current").returncode == 0
 
 
-def test_a_journal_one_revision_behind_is_refused_and_upgraded(journal_url: str, clock: ManualClock) -> None:
+def test_a_journal_one_revision_behind_is_refused_and_upgraded(
+    journal_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
     Journal(journal_url, clock).close()
     _sql(journal_url, "DROP TABLE alert_log", "UPDATE alembic_version SET version_num = '0001'")
     with pytest.raises(SchemaMismatch, match="older than this CRBOT's") as refused:
@@ -174,6 +183,8 @@ def test_a_journal_one_revision_behind_is_refused_and_upgraded(journal_url: str,
     assert "at 0001" in str(refused.value)
     current = _db(journal_url, "current")
     assert current.returncode == 11 and "behind" in current.stdout and "db upgrade" in current.stdout
+    refused_cli = _crbot(journal_url, tmp_path, "status")  # any command: nothing runs on that journal
+    assert refused_cli.returncode == 11 and "python -m crbot db upgrade" in refused_cli.stderr
     upgraded = _db(journal_url, "upgrade")
     assert upgraded.returncode == 0 and "0001 -> " + HEAD in upgraded.stdout
     Journal(journal_url, clock).close()

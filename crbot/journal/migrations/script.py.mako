@@ -10,9 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import crbot.journal.types
-from crbot.journal.migrations.ops import create_table_if_missing
-
+import crbot.journal.types  # DecimalText and UtcDateTime: money and time, as the models have them
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
