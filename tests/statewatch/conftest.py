@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -27,28 +29,50 @@ def child_env(home: Path, journal_url: str, **extra: str) -> dict[str, str]:
     }
 
 
-def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+class Child:
+    """A child process whose stdout lines are read by a thread (a hung child cannot hang the test)."""
 
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
 
-def read_event(stream: IO[str], wanted: set[str], timeout_s: float = 60) -> dict[str, Any]:
-    """The next JSON line whose event is in ``wanted`` (other lines skipped); fails after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    seen: list[str] = []
-    while time.monotonic() < deadline:
-        line = stream.readline()
-        if not line:
-            break
-        seen.append(line.strip())
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if event.get("event") in wanted:
-            return event
-    raise AssertionError(f"no {sorted(wanted)} event; the process printed: {seen[-10:]}")
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def event(self, wanted: set[str], timeout_s: float = 60) -> dict[str, Any]:
+        """The next JSON line whose event is in ``wanted`` (other lines skipped); fails after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        seen: list[str] = []
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            seen.append(line.strip())
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") in wanted:
+                return event
+        err = self.proc.stderr.read()[-2000:] if self.proc.poll() is not None and self.proc.stderr else ""
+        raise AssertionError(f"no {sorted(wanted)} event; the process printed: {seen[-10:]} {err}")
+
+    def wait(self, timeout_s: float = 30) -> int:
+        return self.proc.wait(timeout=timeout_s)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
 
 
 @pytest.fixture

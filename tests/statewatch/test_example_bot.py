@@ -1,15 +1,24 @@
-"""The example bot (examples/dca_bot.py) as a user runs it: orders through the one order path under the bot's
-actor, and a clear stop when trading is HALTED."""
+"""crbot.bot and the example bot (examples/dca_bot.py) as a user runs it: orders through the one order path under
+the bot's actor, a sleep that wakes on STOP, and a clear stop when trading is HALTED."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from crbot.bot import connect
 from crbot.clock import SystemClock
-from crbot.domain import OrderStatus, TradingState
+from crbot.config import Settings
+from crbot.domain import OrderRequest, OrderStatus, OrderType, Side, TradingState
+from crbot.errors import Denied
 from crbot.journal import Journal
+from tests.conftest import make_env
 from tests.integration.test_live_acceptance import ROOT
 from tests.statewatch.conftest import child_env
 
@@ -61,3 +70,30 @@ def test_example_bot_refuses_bad_arguments(tmp_path: Path) -> None:
     ran = run_bot(tmp_path, f"sqlite:///{tmp_path / 'journal.db'}", "--max-orders", "0")
     assert ran.returncode == 2
     assert "--max-orders" in ran.stderr
+
+
+def test_bot_sleep_wakes_on_stop_pressed_elsewhere(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'journal.db'}"
+    settings = Settings.load(make_env(tmp_path, CRBOT_DATABASE_URL=url), dotenv=False)
+    with connect("sleepy", settings=settings, clock=SystemClock()) as bot:
+        assert bot.actor.startswith("bot:sleepy@") and not bot.stopped and bot.state is TradingState.ACTIVE
+        other = Journal(url, SystemClock())  # another process's journal: the dashboard's STOP
+        try:
+            started = time.monotonic()
+            threading.Timer(
+                0.5, other.set_trading_state, (TradingState.HALTED,), {"actor": "x", "reason": "STOP"}
+            ).start()
+            assert bot.sleep(60) is True  # woken by STOP, not by the 60 s
+            assert time.monotonic() - started < 30
+            assert bot.stopped and bot.state is TradingState.HALTED
+            with pytest.raises(Denied) as denied:
+                bot.place(
+                    OrderRequest(symbol="BTCUSDT", side=Side.BUY, type=OrderType.MARKET, quote_amount=Decimal(20))
+                )
+            assert denied.value.code == "TRADING_HALTED"
+            assert any(e.actor == bot.actor and e.action == "order_denied" for e in other.audit_events(20))
+            other.set_trading_state(TradingState.ACTIVE, actor="x", reason="resume")
+            assert bot.watch.wait_for(lambda w: not bot.stopped, 30)
+            assert bot.sleep(0.05) is False
+        finally:
+            other.close()

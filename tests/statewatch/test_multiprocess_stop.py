@@ -8,7 +8,6 @@ Timings are printed (``-s``), never asserted: the waits are generous so a busy m
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +16,7 @@ from crbot.clock import SystemClock
 from crbot.config import Settings
 from crbot.runtime import Runtime, build_runtime
 from tests.conftest import make_env
-from tests.statewatch.conftest import child_env, read_event, spawn
+from tests.statewatch.conftest import Child, child_env
 
 BOT = ["examples.dca_bot", "--json", "--flip", "--interval", "0.2", "--max-orders", "100000", "--quote", "20"]
 
@@ -31,37 +30,31 @@ def operator(home: Path, journal_url: str) -> Runtime:
     return rt
 
 
-def stop_all(procs: list[subprocess.Popen[str]]) -> None:
+def stop_all(procs: list[Child]) -> None:
     for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
+        proc.kill()
 
 
 def test_two_bots_and_a_dashboard_refuse_orders_after_stop(tmp_path: Path, journal_url: str) -> None:
     rt = operator(tmp_path, journal_url)
     env = child_env(tmp_path, journal_url)
-    bots = [spawn([*BOT, "--name", f"bot{i}"], env) for i in (1, 2)]
-    dashboard = spawn(["tests.statewatch.child", "dashboard"], env)
+    bots = [Child([*BOT, "--name", f"bot{i}"], env) for i in (1, 2)]
+    dashboard = Child(["tests.statewatch.child", "dashboard"], env)
     procs = [*bots, dashboard]
     try:
         for proc in procs:
-            assert proc.stdout is not None
-            read_event(proc.stdout, {"ready"})
+            proc.event({"ready"})
         for bot in bots:  # each bot is really trading before the press
-            assert bot.stdout is not None
-            assert read_event(bot.stdout, {"order"})["status"] == "FILLED"
+            assert bot.event({"order"})["status"] == "FILLED"
         pressed = time.time()
         report = rt.service.stop(reason="STOP pressed in the dashboard", actor="tester (dashboard)")
         assert report.ok, report
         events = []
         for proc in procs:
-            assert proc.stdout is not None
-            event = read_event(proc.stdout, {"stopped"})
+            event = proc.event({"stopped"})
             assert event["code"] == "TRADING_HALTED", event
             events.append(event)
-            proc.wait(timeout=30)
-        assert [p.returncode for p in procs] == [3, 3, 0]
+        assert [p.wait() for p in procs] == [3, 3, 0]
         # heard: the process's watch saw HALTED (None when its own order's re-read of the state saw it first)
         heard = [None if e["heard"] is None else round((e["heard"] - pressed) * 1000) for e in events]
         refused = [round((e["refused"] - pressed) * 1000) for e in events]
@@ -75,16 +68,15 @@ def test_two_bots_and_a_dashboard_refuse_orders_after_stop(tmp_path: Path, journ
 def test_bot_stops_by_itself_when_postgres_is_cut(tmp_path: Path, relay_url) -> None:
     relay, through = relay_url
     rt = operator(tmp_path, through)
-    bot = spawn([*BOT, "--name", "cut"], child_env(tmp_path, through))
+    bot = Child([*BOT, "--name", "cut"], child_env(tmp_path, through))
     try:
-        assert bot.stdout is not None
-        read_event(bot.stdout, {"order"})
+        bot.event({"order"})
         cut = time.time()
         relay.cut()  # every connection of the bot to its journal closed, new ones refused
-        event = read_event(bot.stdout, {"stopped"})
+        event = bot.event({"stopped"})
         assert event["code"] == "DATABASE_UNREACHABLE", event
         assert "cannot reach the journal" in event["message"]
-        assert bot.wait(timeout=30) == 3
+        assert bot.wait() == 3
         print(f"\nPostgreSQL cut: the bot refused after {(event['refused'] - cut) * 1000:.0f} ms (timeout 1 s)")
     finally:
         stop_all([bot])
@@ -96,15 +88,14 @@ def test_bot_stops_by_itself_when_the_sqlite_journal_goes_away(tmp_path: Path) -
     url = f"sqlite:///{folder / 'journal.db'}"
     rt = operator(tmp_path, url)
     rt.journal.close()
-    bot = spawn([*BOT, "--name", "gone"], child_env(tmp_path, url))
+    bot = Child([*BOT, "--name", "gone"], child_env(tmp_path, url))
     try:
-        assert bot.stdout is not None
-        read_event(bot.stdout, {"order"})
+        bot.event({"order"})
         gone = time.time()
         os.rename(folder, tmp_path / "elsewhere")  # unmounted, moved: the bot can no longer reach its journal
-        event = read_event(bot.stdout, {"stopped"})
+        event = bot.event({"stopped"})
         assert event["code"] == "DATABASE_UNREACHABLE", event
-        assert bot.wait(timeout=30) == 3
+        assert bot.wait() == 3
         print(f"\nSQLite journal gone: the bot refused after {(event['refused'] - gone) * 1000:.0f} ms (timeout 1 s)")
     finally:
         stop_all([bot])
