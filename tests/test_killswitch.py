@@ -4,11 +4,19 @@ from decimal import Decimal as D
 
 import pytest
 
+from crbot.config import Settings
 from crbot.domain import OrderRequest, OrderType, Side, TradingState
 from crbot.errors import Denied, ExchangeRejected
 from crbot.runtime import build_runtime
+from tests.conftest import make_env
 
 ACTOR = "tester"
+
+
+@pytest.fixture
+def settings(tmp_path, journal_url) -> Settings:
+    """Every STOP test on a SQLite journal and on PostgreSQL (journal and paper book in one database)."""
+    return Settings.load(make_env(tmp_path, CRBOT_DATABASE_URL=journal_url), dotenv=False)
 
 
 def buy(symbol, qty, price, **kw):
