@@ -56,16 +56,7 @@ def render() -> None:
     perf_charts.chart_grid(view)
     perf_trades.profit_by_period(view["trips"])
     perf_trades.open_positions(view["open"])
-    perf_trades.trade_list(view["trips"])
-    st.download_button(
-        "All fills (CSV)",
-        data=lambda: rt.service.fills_frame().to_csv(index=False),
-        file_name="crbot_fills.csv",
-        mime="text/csv",
-        key="perf_csv_fills",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    perf_trades.trade_list(view["trips"], lambda: rt.service.fills_frame().to_csv(index=False))
 
 
 def _filters(symbols: tuple[str, ...], today: date) -> Filters:

@@ -127,7 +127,13 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 def rolling_sharpe_figure(rolling: pd.DataFrame, target: float = 1.0) -> go.Figure:
     """Rolling Sharpe (time, sharpe) with the target as a dotted line."""
     fig = line(rolling, x="time", y="sharpe", name="Rolling 30-day Sharpe", colour="#7e57c2")
-    fig.add_hline(y=target, line_dash="dot", line_color=GREEN, annotation_text=f"target {target:g}")
+    fig.add_hline(
+        y=target,
+        line_dash="dot",
+        line_color=GREEN,
+        annotation_text=f"target {target:g}",
+        annotation_position="top left",
+    )
     fig.add_hline(y=0, line_color=GREY, line_width=1)
     return _card(fig, y_title="Sharpe (30 d)")
 

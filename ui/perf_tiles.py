@@ -18,7 +18,7 @@ def delta(m: metrics.Metric) -> str | None:
     """The line under a figure: its target and status, or how far it is from being judged."""
     parts = [f"target {m.target}"] if m.target else []
     if m.status == metrics.NOT_MEANINGFUL:
-        parts.append(f"not yet meaningful ({m.sample:,} of {m.min_sample:,} {m.unit})")
+        parts.append(f"not yet meaningful ({m.sample:,}/{m.min_sample:,})")  # short: it must fit a phone tile
     elif m.status in ("met", "missed"):
         parts.append(m.status)
     elif m.status == "no data" and m.target:
@@ -42,6 +42,7 @@ def _tile(col: DeltaGenerator, m: metrics.Metric) -> None:
         delta_color=STATUS_COLOUR.get(m.status, "gray"),
         delta_arrow="off",
         border=True,
+        height="stretch",  # a row's tiles line up whether or not they carry a status line
         help=f"{m.definition}. Based on {m.sample:,} {m.unit}; definitions in docs/METRICS.md."
         if m.definition
         else None,

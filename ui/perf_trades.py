@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -16,6 +18,9 @@ ENTRY_NOTE = (
     "A fill at 88,941.21 has an entry of 88,941.21 here, on *Positions & orders* and in "
     "`python -m crbot positions`."
 )
+# What a trader scans first (what, when, how much) leads: on a phone only the first columns are in view.
+TRIP_ORDER = ("symbol", "close_time", "pnl", "return_pct", "holding_time", "entry_price", "exit_price", "qty",
+              "entry_fee", "exit_fee", "open_time")  # fmt: skip
 TRIP_CONFIG = {
     "symbol": st.column_config.TextColumn("Symbol"),
     "open_time": st.column_config.DatetimeColumn("Opened (UTC)", format="YYYY-MM-DD HH:mm:ss"),
@@ -85,6 +90,8 @@ def _held(value: pd.Timedelta) -> str:
     if pd.isna(value):
         return "—"
     seconds = int(value.total_seconds())
+    if seconds == 0:
+        return "< 1 s"
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3_600)
     return (
@@ -92,7 +99,7 @@ def _held(value: pd.Timedelta) -> str:
     )
 
 
-def trade_list(trips: pd.DataFrame) -> None:
+def trade_list(trips: pd.DataFrame, all_fills_csv: Callable[[], str]) -> None:
     st.subheader("Round trips")
     st.caption(ENTRY_NOTE)
     held = metrics.duration_summary(trips)
@@ -105,12 +112,20 @@ def trade_list(trips: pd.DataFrame) -> None:
     else:
         newest = shown.iloc[::-1].head(TABLE_ROWS).copy()
         newest["holding_time"] = newest["holding_time"].map(_held)
-        st.dataframe(newest, hide_index=True, width="stretch", key="perf_trips", column_config=TRIP_CONFIG)
+        st.dataframe(
+            newest,
+            hide_index=True,
+            width="stretch",
+            key="perf_trips",
+            column_config=TRIP_CONFIG,
+            column_order=TRIP_ORDER,
+        )
         more = (
             f"Newest {TABLE_ROWS:,} of {len(shown):,} shown; the CSV has them all." if len(shown) > TABLE_ROWS else ""
         )
         st.caption(f"{len(shown):,} round trips, newest first. {more}")
-    st.download_button(
+    left, right = st.columns(2)
+    left.download_button(
         f"Round trips (CSV, {len(shown):,} rows)",
         data=lambda: trips_csv(shown),
         file_name="crbot_round_trips.csv",
@@ -119,4 +134,13 @@ def trade_list(trips: pd.DataFrame) -> None:
         on_click="ignore",
         icon=":material/download:",
         disabled=shown.empty,
+    )
+    right.download_button(
+        "All fills (CSV)",
+        data=all_fills_csv,
+        file_name="crbot_fills.csv",
+        mime="text/csv",
+        key="perf_csv_fills",
+        on_click="ignore",
+        icon=":material/download:",
     )
