@@ -19,16 +19,17 @@ from datetime import datetime
 
 from crbot.journal import Journal
 
-KINDS = ("trading_state", "risk_limits", "order", "key", "login", "golive", "backup", "api", "other")
+KINDS = ("trading_state", "risk_limits", "order", "key", "login", "golive", "backup", "api", "monitor", "other")
 _KIND_PREFIXES = (
+    ("golive", ("golive", "live_confirmed")),
+    ("risk_limits", ("risk_limits",)),  # before trading_state: risk_limits_locked is a limits event
     ("trading_state", ("trading_state", "stop_", "resume")),
-    ("risk_limits", ("risk_limits",)),
     ("order", ("order_", "unprotected", "exit")),
     ("key", ("key", "secret", "master_key")),
-    ("login", ("login", "logout", "password", "session")),
-    ("golive", ("golive",)),
+    ("login", ("login", "logout", "password", "session", "dashboard_")),
     ("backup", ("backup", "restore")),
     ("api", ("api_",)),
+    ("monitor", ("alert", "monitor", "threshold")),
 )
 _ARROW = re.compile(r"^(?P<before>.*?)\s*->\s*(?P<after>.*)$")
 

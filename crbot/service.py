@@ -292,8 +292,12 @@ class TradingService:
 
     def cancel(self, symbol: str, client_order_id: str, *, actor: str) -> OrderView:
         """Cancel one order (a leg cancels its whole list). Never blocked by the trading state."""
+        known = self.journal.get_order(client_order_id)
         view = self.broker.cancel(symbol, client_order_id)
-        self.journal.audit(actor=actor, action="order_cancel", detail=f"{symbol} {client_order_id}")
+        before = known.status.value if known is not None else "not in the journal"
+        self.journal.audit(
+            actor=actor, action="order_cancel", detail=f"{symbol} {client_order_id}: {before} -> {view.status.value}"
+        )
         self.syncer.after("the cancel", symbols={symbol})
         return view
 

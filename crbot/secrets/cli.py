@@ -112,12 +112,26 @@ def _set() -> dict[str, Any]:
     for name in NAMES:
         if os.environ.get(name) and not masterkey.is_encrypted(os.environ[name]):
             _note(f"warning: {name} is also set in the environment, which overrides .env: unset it")
+    _audit(settings, "keys_set", f"{' and '.join(NAMES)} encrypted in {ENV_FILE.resolve()} ({settings.mode.value})")
     return {
         "ok": True,
         "stored": f"{' and '.join(NAMES)} encrypted in {ENV_FILE.resolve()}",
         "master_key": master.source,
         "next": "python -m crbot keys check",
     }
+
+
+def _audit(settings: Settings, action: str, detail: str, *, reason: str = "") -> None:
+    """Key changes are security events: in the audit trail (the key ids, never a key)."""
+    from crbot.clock import SystemClock
+    from crbot.home import open_journal, prepare_home
+
+    prepare_home(settings.home)
+    journal = open_journal(settings, SystemClock())
+    try:
+        journal.audit(actor=f"cli:{settings.actor}", action=action, detail=detail, reason=reason)
+    finally:
+        journal.close()
 
 
 def _masked(value: str, *, secret: bool) -> str:
@@ -164,6 +178,8 @@ def _rotate() -> dict[str, Any]:
     for name, value in rotated.items():  # the new file opens what was written
         masterkey.load(config)[0].decrypt(value, name=name)
     _note(f"New master key at {path}. {BACKUP}; destroy every backup of the old key.")
+    ids = f"{', '.join(old.ids)} -> {new.ids[0]}"
+    _audit(settings, "master_key_rotate", ids, reason=f"re-encrypted {len(rotated)} value(s)")
     return {
         "ok": True,
         "re_encrypted": ", ".join(rotated) or "nothing (no enc: value in .env)",

@@ -113,6 +113,8 @@ def test_trail_shows_every_action_of_a_session_and_filters(runtime, service, clo
     assert (resumed.before, resumed.origin, resumed.reason) == ("HALTED", "cli", "done")
     limits = next(e for e in entries if e.action == "risk_limits")
     assert "max_open_orders" in limits.detail and limits.origin == "dashboard" and limits.kind == "risk_limits"
+    cancel = next(e for e in entries if e.action == "order_cancel")
+    assert (cancel.before.endswith("NEW"), cancel.after) == (True, "CANCELED")
     place = next(e for e in entries if e.action == "order_place")
     assert placed.client_order_id in place.detail and place.actor == "cli:alice" and place.kind == "order"
 
