@@ -189,7 +189,7 @@ class Monitor:
                 )
             logger.warning("monitor sync failed (%d in a row): %s", self._failed_cycles, exc)
             return str(exc)
-        self._failed_cycles, self._banned = 0, False
+        self._failed_cycles = 0
         return None
 
     def _live(self, now: datetime) -> Live:
@@ -204,6 +204,15 @@ class Monitor:
         since = self._feed_ok_at or self.started_at  # a feed dead from the start still ages
         broker = self.service.broker
         used, limit = getattr(broker, "used_weight", None), getattr(broker, "weight_limit", None)
+        banned = getattr(broker, "banned_until", None)  # a 418 this process's connector saw (Binance only)
+        if banned is None and not self._failed_cycles:
+            self._banned = False  # the next ban is alerted again
+        elif isinstance(banned, datetime) and not self._banned:
+            self._banned = True
+            body = (
+                f"the exchange banned this IP until {banned:%Y-%m-%d %H:%M:%S} UTC (HTTP 418); requests wait until then"
+            )
+            self.notifier.send(Alert(kind="ban", title="CRBOT: exchange IP ban", body=body, level="failure"))
         return Live(
             equity=equity,
             feed_age_s=max(0.0, (now - since).total_seconds()),

@@ -78,3 +78,27 @@ def test_send_never_blocks_even_when_the_queue_is_full(service, clock):
     for i in range(alerts.QUEUE_MAX + 50):
         notifier.send(Alert(kind="breach", title=f"t{i}", body="b"))  # the surplus is dropped and logged
     assert notifier.flush(30)
+
+
+class _BannedBroker:
+    """The paper broker, reporting a 418 ban as the Binance connector does (``banned_until``)."""
+
+    def __init__(self, inner, until):
+        self._inner, self.banned_until = inner, until
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def test_an_exchange_ban_is_alerted_once(service, clock, receiver):
+    from datetime import timedelta
+
+    monitor = make_monitor(service, (receiver.url,))
+    service.broker = _BannedBroker(service.broker, clock.now() + timedelta(minutes=2))
+    monitor.cycle()
+    clock.advance(10)
+    monitor.cycle()
+    posts = receiver.wait_for(1)
+    assert monitor.notifier.flush(10)
+    assert [p["title"] for p in receiver.posts] == ["CRBOT: exchange IP ban"]
+    assert "banned this IP until" in posts[0]["message"]
