@@ -1,11 +1,11 @@
 """The fills frame, loaded once and then refreshed incrementally.
 
 A fill row never changes after insert except for its client order id (linked once when the ack arrives
-after the fill), and every insert or link stamps the row with a new ``revision``. On SQLite the write
-lock orders revisions exactly as they commit, so "rows with a revision above the last one seen" is the
-whole change since the last load, whichever process wrote it. A row count taken in the same read
-transaction guards against anything else (a restored file): on mismatch the frame is reloaded in full.
-Other backends (PostgreSQL sequences can commit out of order) always load in full.
+after the fill), and every insert or link stamps the row with a new ``revision``. The write lock (SQLite's
+BEGIN IMMEDIATE, PostgreSQL's advisory lock: writers take turns) orders revisions exactly as they commit, so
+"rows with a revision above the last one seen" is the whole change since the last load, whichever process
+wrote it. A row count taken in the same read transaction guards against anything else (a restored file):
+on mismatch the frame is reloaded in full. Other backends always load in full.
 
 On SQLite the frame is also kept on disk beside the journal (Arrow IPC, ``<journal>.fills.arrow``), so a
 new process starts from it and reads only the rows written since: the first Performance page after a
@@ -55,7 +55,7 @@ SELECT f.id, f.revision, f.time, f.symbol, f.side, {as_double("f.price")}, {as_d
 FROM fills f LEFT JOIN orders o ON o.client_order_id = f.client_order_id
 """
 _ALL = _SELECT + "ORDER BY f.id"
-_SINCE = _SELECT + "WHERE f.revision > ? ORDER BY f.id"  # SQLite only (qmark parameters)
+_SINCE = _SELECT + "WHERE f.revision > ? ORDER BY f.id"  # qmark: SQLite's; PostgreSQL's %s via _driver_sql
 _HEAD = "SELECT COUNT(*), COALESCE(MAX(revision), 0) FROM fills"
 _ROW_CHECK = "SELECT revision, trade_id, symbol FROM fills WHERE id = ?"
 
@@ -74,23 +74,29 @@ class FillFrameCache:
 
     def load(self, db: Database) -> pd.DataFrame:
         with self._lock:
-            if not db.is_sqlite:
+            if db.engine.dialect.name not in ("sqlite", "postgresql"):
                 with db.connect() as conn:
                     return _public(_ordered(_to_frame(fetch(conn, _ALL))))
-            with db.connect() as conn, conn.begin():  # one snapshot for the count and the rows
-                if self._frame is None:
-                    self._frame = self._matching(conn, self._read_snapshot())
-                self._frame = self._refresh(conn, self._frame)
+            with db.connect() as conn:
+                if conn.dialect.name == "postgresql":  # READ COMMITTED would give each statement its own snapshot
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                self._load_in(conn)
             if len(self._frame) - self._snapshot_rows >= self.SNAPSHOT_EVERY:
                 self._write_snapshot(self._frame)
             return _public(self._frame)
+
+    def _load_in(self, conn: Connection) -> None:
+        with conn.begin():  # one snapshot for the count and the rows
+            if self._frame is None:
+                self._frame = self._matching(conn, self._read_snapshot())
+            self._frame = self._refresh(conn, self._frame)
 
     def _matching(self, conn: Connection, frame: pd.DataFrame | None) -> pd.DataFrame | None:
         """The snapshot only if its newest row is in this journal as it was (not a file left by another one)."""
         if frame is None or not len(frame):
             return None
         last = frame.loc[frame["id"].idxmax()]
-        found = fetch(conn, _ROW_CHECK, (int(last["id"]),))
+        found = fetch(conn, _driver_sql(conn, _ROW_CHECK), (int(last["id"]),))
         if found and tuple(found[0]) == (int(last["revision"]), int(last["trade_id"]), last["symbol"]):
             return frame
         logger.warning("the fills snapshot %s belongs to another journal: reloading", self._snapshot)
@@ -131,13 +137,18 @@ class FillFrameCache:
         if cached is not None and revision == self._revision and count == len(cached):
             return cached
         if cached is not None and revision > self._revision:
-            merged = _merge(cached, _to_frame(fetch(conn, _SINCE, (self._revision,))))
+            merged = _merge(cached, _to_frame(fetch(conn, _driver_sql(conn, _SINCE), (self._revision,))))
             if len(merged) == count:
                 self._revision = revision
                 return merged
             logger.warning("fills frame out of step (%d rows cached, %d in the journal): reloading", len(merged), count)
         self._revision = revision
         return _ordered(_to_frame(fetch(conn, _ALL)))
+
+
+def _driver_sql(conn: Connection, sql: str) -> str:
+    """``sql`` in the driver's parameter style (psycopg takes %s where sqlite3 takes ?)."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 def _to_frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:

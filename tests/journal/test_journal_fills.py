@@ -203,3 +203,23 @@ def test_a_snapshot_of_another_journal_is_ignored(tmp_path, clock: ManualClock, 
     new.record_fills([fill(i, price="200", symbol="ETHUSDT", asset="ETH") for i in range(7, 10)])
     frame = new.fills_frame()
     assert list(frame["trade_id"]) == [7, 8, 9] and set(frame["symbol"]) == {"ETHUSDT"}
+
+
+def test_a_second_load_reads_only_the_new_rows(journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite and PostgreSQL alike: writers take turns, so revisions commit in order and a refresh reads
+    only the rows with a revision above the last one seen."""
+    from crbot.journal import fill_frames
+
+    journal.record_fills([fill(1), fill(2)])
+    assert len(journal.fills_frame()) == 2
+    fetched: list[str] = []
+    real_fetch = fill_frames.fetch
+
+    def spy(conn, sql, params=()):
+        fetched.append(sql)
+        return real_fetch(conn, sql, params)
+
+    monkeypatch.setattr(fill_frames, "fetch", spy)
+    journal.record_fills([fill(3, at=START - timedelta(seconds=1))])
+    assert list(journal.fills_frame()["trade_id"]) == [3, 1, 2]
+    assert fill_frames._ALL not in fetched and any("WHERE f.revision >" in sql for sql in fetched)
