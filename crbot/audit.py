@@ -1,6 +1,7 @@
 """The audit trail as the operator reads it: who, when, from where, what kind, before and after.
 
     trail(journal, since=..., until=..., actor="alice", kinds={"order"})  -> list[AuditEntry], newest first
+    trail_all(ModeJournals(...), ...)   the same over every mode's journal (go-live actions are in live's)
     to_csv(entries) -> str
 
 Rows come from the journal's append-only ``audit_events`` plus the orders table (placements). "From where"
@@ -16,7 +17,10 @@ import re
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
+from crbot.domain import Mode
+from crbot.golive.journals import ModeJournals
 from crbot.journal import Journal
 
 KINDS = ("trading_state", "risk_limits", "order", "key", "login", "golive", "backup", "api", "monitor", "other")
@@ -37,6 +41,7 @@ _ARROW = re.compile(r"^(?P<before>.*?)\s*->\s*(?P<after>.*)$")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditEntry:
     time: datetime
+    journal: str  # whose journal: paper, testnet, demo, live (or the one journal they all share)
     actor: str
     origin: str
     kind: str
@@ -86,6 +91,7 @@ def trail(
     actor: str | None = None,
     kinds: Collection[str] | None = None,
     limit: int = 5000,
+    journal_name: str = "",
 ) -> list[AuditEntry]:
     """Entries newest first; ``actor`` matches a part of the actor string (any case)."""
     entries = []
@@ -100,6 +106,7 @@ def trail(
         entries.append(
             AuditEntry(
                 time=row.time,
+                journal=journal_name,
                 actor=row.actor,
                 origin=origin_of(row.actor),
                 kind=kind,
@@ -111,6 +118,23 @@ def trail(
             )
         )
     return entries
+
+
+def trail_all(journals: ModeJournals, **filters: Any) -> list[AuditEntry]:
+    """Every mode's journal that exists (each named once, even when modes share one), merged newest first."""
+    seen: dict[int, list[str]] = {}
+    opened: dict[int, Journal] = {}
+    for mode in Mode:
+        journal = journals.get(mode)
+        if journal is not None:
+            seen.setdefault(id(journal), []).append(mode.value)
+            opened[id(journal)] = journal
+    merged = []
+    for key, journal in opened.items():
+        merged += trail(journal, journal_name="/".join(seen[key]), **filters)
+    merged.sort(key=lambda e: e.time, reverse=True)
+    limit = filters.get("limit", 5000)
+    return merged[:limit]
 
 
 def to_csv(entries: list[AuditEntry]) -> str:

@@ -1,4 +1,5 @@
-"""``python -m crbot audit [--since 2026-11-01|24h|7d] [--until ...] [--actor TEXT] [--kind KIND] [--csv] [--json]``."""
+"""``python -m crbot audit [--since 2026-11-01|24h|7d] [--until ...] [--actor TEXT] [--kind KIND] [--csv] [--json]``:
+every mode's journal, merged (the go-live lock and override are in the live journal)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from crbot.audit import KINDS, to_csv, trail
+from crbot.audit import KINDS, to_csv, trail_all
 from crbot.clock import SystemClock
 from crbot.config import Settings
 from crbot.errors import CrbotError, InvalidInput
 from crbot.golive.commands import _Parser
+from crbot.golive.journals import ModeJournals
 from crbot.jsonable import to_jsonable
 
 _AGO = re.compile(r"(\d+)([mhd])")
@@ -49,12 +51,14 @@ def main(argv: Sequence[str], *, as_json: bool = False) -> int:
 
         settings = Settings.load()
         prepare_home(settings.home)
-        journal = open_journal(settings, SystemClock())
+        clock = SystemClock()
+        journal = open_journal(settings, clock)
+        journals = ModeJournals(settings, clock, own=journal)
         try:
-            entries = trail(
-                journal, since=args.since, until=args.until, actor=args.actor, kinds=args.kind, limit=args.limit
-            )
+            filters = {"since": args.since, "until": args.until, "actor": args.actor, "kinds": args.kind}
+            entries = trail_all(journals, limit=args.limit, **filters)
         finally:
+            journals.close()
             journal.close()
     except SystemExit as exc:
         return int(exc.code or 0)
@@ -71,7 +75,8 @@ def main(argv: Sequence[str], *, as_json: bool = False) -> int:
         for e in entries:
             change = f" [{e.before} -> {e.after}]" if e.before or e.after else ""
             reason = f" — {e.reason}" if e.reason else ""
-            print(f"{e.time:%Y-%m-%d %H:%M:%S} {e.origin:<9} {e.actor:<22} {e.action:<18} {e.detail}{change}{reason}")
+            where = f"{e.journal:<8} {e.origin:<9}"
+            print(f"{e.time:%Y-%m-%d %H:%M:%S} {where} {e.actor:<22} {e.action:<18} {e.detail}{change}{reason}")
     return 0
 
 

@@ -146,6 +146,6 @@ def test_cli_audit_json_since_and_csv(tmp_path, monkeypatch, capsys) -> None:
     assert data[0]["origin"] == "monitor" and data[0]["after"] == "HALTED"
     assert main(["audit", "--kind", "api", "--csv"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("time,actor") and len(out) == 2 and "api_token_create" in out[1]
+    assert out[0].startswith("time,journal,actor") and len(out) == 2 and "api_token_create" in out[1]
     assert main(["audit", "--since", "yesterday-ish"]) == 2
     assert "is not a time" in capsys.readouterr().err
