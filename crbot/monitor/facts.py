@@ -12,7 +12,6 @@ from sqlalchemy import Float, cast, func, select
 
 from crbot.domain import OrderStatus, TradingState
 from crbot.journal.models import EquityRow, FillRow, OrderRow
-from crbot.metrics.execution import slippage_bps
 from crbot.monitor.store import MonitorStore
 from crbot.monitor.thresholds import Facts
 
@@ -118,6 +117,15 @@ def _slippage(s) -> list[float]:
     )
     values = (slippage_bps(side, expected, price) for side, price, expected in s.execute(q))
     return [v for v in values if v is not None]
+
+
+def slippage_bps(side: str, expected: Decimal, fill: Decimal) -> float | None:
+    """``crbot.metrics.slippage_bps`` (positive when it cost the trader), restated here: importing crbot.metrics
+    loads pandas, +80 MB resident for a process that runs 24/7 (tests check that both agree)."""
+    direction = {"BUY": 1.0, "SELL": -1.0}.get(str(side).upper())
+    if direction is None or expected is None or fill is None or not expected > 0:
+        return None
+    return direction * float((fill - expected) / expected) * 10_000.0
 
 
 def _oldest_heartbeat(store: MonitorStore, now: datetime) -> tuple[float | None, str | None]:

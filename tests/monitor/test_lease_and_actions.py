@@ -141,3 +141,35 @@ def test_every_check_has_a_rule_and_bad_settings_are_refused():
         validate_rule("latency_p95_ms", "5", "explode")
     with pytest.raises(InvalidInput):
         validate_rule("nope", "5", "warn")
+
+
+def test_the_monitors_slippage_is_the_metrics_definition():
+    import random
+
+    from crbot import metrics
+    from crbot.monitor.facts import slippage_bps
+
+    rng = random.Random(7)
+    for _ in range(200):
+        side = rng.choice(["BUY", "SELL", "sell"])
+        expected = Decimal(str(round(rng.uniform(0.5, 90000), 2)))
+        fill = expected * Decimal(str(round(rng.uniform(0.98, 1.02), 5)))
+        assert slippage_bps(side, expected, fill) == pytest.approx(metrics.slippage_bps(side, expected, fill), rel=1e-9)
+    assert (
+        slippage_bps("BUY", Decimal("0"), Decimal("1")) is None
+        and slippage_bps("HOLD", Decimal("1"), Decimal("1")) is None
+    )
+
+
+def test_real_paper_fills_feed_latency_and_slippage(service, clock):
+    from crbot.domain import OrderRequest, OrderType, Side
+
+    req = OrderRequest(symbol="BTCUSDT", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal("0.01"))
+    service.place(req, actor="t")  # the paper exchange fills a MARKET order with its modelled slippage (5 bps)
+    store = MonitorStore(service.journal)
+    store.save_settings(validate_rule("slippage_bps", "1", "cut"), actor="t", now=clock.now())
+    report = make_monitor(service).cycle()
+    by = {r.name: r for r in report.results}
+    assert by["latency_p50_ms"].status == "ok" and "over 1 orders" in by["latency_p50_ms"].detail
+    assert by["slippage_bps"].breached and by["slippage_bps"].value == pytest.approx(5.0, abs=0.5)
+    assert service.risk_limits().max_order_notional == Decimal("500")  # cut
