@@ -61,7 +61,14 @@ def password_field(home: Path, key: str) -> bool:
     """A password field when a dashboard password is set; True if it was drawn."""
     if not password_set(home):
         return False
-    st.text_input("Dashboard password", type="password", key=key, autocomplete="current-password")
+    st.text_input(
+        "Dashboard password",
+        type="password",
+        key=key,
+        autocomplete="current-password",
+        placeholder="Dashboard password",
+        label_visibility="collapsed",  # compact, like the Resume form's other fields
+    )
     return True
 
 

@@ -16,6 +16,7 @@ from crbot.access.gate import Gate, routes
 from crbot.clock import SystemClock
 from crbot.config import Settings
 from crbot.errors import ConfigError
+from crbot.home import prepare_home
 
 EXIT_REFUSED = 2  # ConfigError's exit code: fix the setting, then start again
 
@@ -41,9 +42,8 @@ def _audit_sink(settings: Settings) -> Any:
 
     def write(actor: str, action: str, detail: str) -> None:
         if not journal:
-            from crbot.home import open_journal, prepare_home
+            from crbot.home import open_journal
 
-            prepare_home(settings.home)
             journal.append(open_journal(settings, SystemClock()))
         journal[0].audit(actor=actor, action=action, detail=detail)
 
@@ -59,7 +59,7 @@ def gate_options() -> dict[str, Any]:
         access_settings = AccessSettings.load()
         address = config.get_option("server.address")
         live = settings.mode.value == "live"
-        settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        prepare_home(settings.home)  # 0700, writable, or a clear error
         access = Access(
             settings.home,
             settings=access_settings,

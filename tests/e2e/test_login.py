@@ -75,7 +75,7 @@ def test_login_wrong_password_login_order_stop_sign_out(tab: Page, locked_dashbo
     assert landed.value.status == 200
     wait_idle(tab)
     sidebar = tab.get_by_test_id("stSidebar")
-    expect(sidebar).to_contain_text("PAPER")
+    expect(sidebar).to_contain_text("PAPER", timeout=WAIT_MS)  # the first run builds the runtime
     expect(sidebar.get_by_role("link", name="Sign out")).to_be_visible()
     sidebar.get_by_role("link", name="Order ticket").click()  # (a page URL opened directly shows the frame)
     wait_idle(tab)
@@ -103,8 +103,17 @@ def test_login_wrong_password_login_order_stop_sign_out(tab: Page, locked_dashbo
     expect(sidebar).to_contain_text("Canceled: 1")
     expect(tab.locator(".st-key-resume_password input")).to_be_visible()  # resuming asks for it again
 
-    sidebar.get_by_role("link", name="Sign out").click()
-    expect(tab.get_by_role("alert")).to_have_text("Signed out.")
+    tab.screenshot(path=str(SHOTS / "halted-signed-in-desktop.png"))
+
+    other = tab.context.new_page()  # a second tab of the same browser: the same session
+    other.goto(locked_dashboard)
+    wait_idle(other)
+    other.get_by_test_id("stSidebar").get_by_role("link", name="Sign out").click()
+    expect(other.get_by_role("alert")).to_have_text("Signed out.")
+    # The first tab's websocket is still open: its next run finds the session ended and draws nothing else.
+    sidebar.get_by_role("link", name="Positions & orders").click()
+    expect(tab.get_by_text("Your session has ended")).to_be_visible()
+    expect(tab.locator(".st-key-stop")).to_have_count(0)
     tab.goto(locked_dashboard)
     expect(tab).to_have_url(re.compile(r"/login\?next=%2F$"))
 
