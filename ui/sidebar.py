@@ -33,17 +33,17 @@ def render(rt: Runtime) -> None:
     with st.sidebar:
         _banner(rt)
         stop.button()
+        record = _state(rt)  # the latched state: a journal read, never the exchange
+        st.session_state[SEEN_STATE] = record.state if record else None  # what this full run shows
+        if record is not None and record.state is not TradingState.ACTIVE:
+            stop.resume_form(rt, record.state.value)  # right under STOP: in view on a 900 px tall screen
         stop.report()
         problem = start_up_problem(rt)  # after STOP is on screen: this may wait for an unreachable exchange
         if problem:
             st.error(
                 f"**Degraded:** {problem}  \nSTOP still works; CRBOT retries by itself.", icon=":material/cloud_off:"
             )
-        record = _state(rt)
-        st.session_state[SEEN_STATE] = record.state if record else None  # what this full run shows
         _live(rt)
-        if record is not None and record.state is not TradingState.ACTIVE:
-            stop.resume_form(rt, record.state.value)
     stop.dialog_if_open(rt)
 
 

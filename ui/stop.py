@@ -177,12 +177,15 @@ def report() -> None:
 
 def resume_form(rt: Runtime, state: str, *, key: str = "resume") -> None:
     """Back to ACTIVE: an explicit act with the typed word RESUME and a reason (both audited)."""
-    with st.form(f"{key}_form", enter_to_submit=False):
-        st.markdown(f"Trading is **{state}**. To allow new orders again, type **RESUME**.")
-        word = st.text_input("Confirmation word", key=f"{key}_word", placeholder="RESUME")
-        reason = st.text_input("Reason", key=f"{key}_reason", placeholder="why it is safe to trade again")
+    # compact (no border, short text, labels as placeholders): under STOP it must stay in view at 900 px
+    with st.form(f"{key}_form", enter_to_submit=False, border=False):
+        st.markdown(f"Trading is **{state}**: type **RESUME** to trade again.")
+        word = st.text_input("Confirmation word", key=f"{key}_word", placeholder="RESUME", label_visibility="collapsed")
+        reason = st.text_input(
+            "Reason", key=f"{key}_reason", placeholder="Reason: why it is safe again", label_visibility="collapsed"
+        )
         asks_password = password_field(rt.settings.home, f"{key}_password")  # only when one is set
-        submitted = st.form_submit_button("Resume trading", key=f"{key}_submit")
+        submitted = st.form_submit_button("Resume trading", key=f"{key}_submit", icon=":material/play_arrow:")
     if not submitted:
         return
     if asks_password:  # the password is asked again (and forgotten at once); STOP never asks for it

@@ -12,7 +12,7 @@ import streamlit as st
 from crbot.domain import TradingState
 from crbot.runtime import Runtime
 from ui import stop
-from ui.fmt import MODE_COLOURS, STATE_COLOURS
+from ui.fmt import MODE_COLOURS, STATE_COLOURS, local_time
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ def render(rt: Runtime) -> None:
             on_click=stop.open_dialog,
         )
         if record is not None and record.state is not TradingState.ACTIVE:
-            st.caption(f"{record.state.value} {record.describe()} — resume from the menu (top left)")
+            who = f"by {record.actor or 'unknown'} · {local_time(record.since)}: {record.reason or 'no reason given'}"
+            st.caption(f"{record.state.value} {who} — resume from the menu (top left)")  # the browser's zone
         for position in naked:
             st.error(f"**UNPROTECTED:** {position}. Place a stop-loss or flatten.", icon=":material/gpp_maybe:")

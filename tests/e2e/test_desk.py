@@ -1,0 +1,104 @@
+"""In a real Chromium: after STOP, Resume is on screen at 1280x900 without scrolling; the ticket on a 390 px
+phone shows its chart with the order's lines, size buttons in one row, times in the browser's zone."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import WAIT_MS, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def _resume_if_halted(page: Page) -> None:
+    """The server is shared by the session's tests: leave or find it ACTIVE."""
+    if page.locator(".st-key-resume_submit button:visible").count():
+        page.locator(".st-key-resume_word input:visible").fill("RESUME")
+        page.locator(".st-key-resume_reason input:visible").fill("e2e: desk tests")
+        page.locator(".st-key-resume_submit button:visible").click()
+        wait_idle(page)
+
+
+def _tab(browser: Browser, width: int, height: int, zone: str = "UTC") -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height}, timezone_id=zone)
+    context.set_default_timeout(WAIT_MS)
+    return context.new_page()
+
+
+def test_after_stop_resume_is_above_the_fold_at_1280x900(browser: Browser, dashboard: str) -> None:
+    page = _tab(browser, 1280, 900)
+    try:
+        page.goto(dashboard)
+        wait_idle(page)
+        expect(page.get_by_test_id("stSidebar")).to_contain_text("Trading:")
+        _resume_if_halted(page)
+        page.locator(".st-key-stop button").first.click()
+        wait_idle(page)
+        dialog = page.get_by_test_id("stDialog")
+        expect(dialog).to_be_visible()
+        page.locator(".st-key-stop_reason input").fill("e2e: resume above the fold")
+        page.locator(".st-key-stop_confirm button").click()
+        expect(dialog).to_have_count(0)
+        wait_idle(page)
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar).to_contain_text("HALTED")
+        expect(sidebar).to_contain_text("STOP done")
+
+        for key in ("resume_word", "resume_reason"):  # the whole control, not only its top, without scrolling
+            expect(page.locator(f".st-key-{key} input")).to_be_in_viewport(ratio=1)
+        submit = page.locator(".st-key-resume_submit button")
+        expect(submit).to_be_in_viewport(ratio=1)
+        assert page.evaluate("document.querySelector('[data-testid=stSidebarContent]').scrollTop") == 0
+
+        page.locator(".st-key-resume_word input").fill("RESUME")
+        page.locator(".st-key-resume_reason input").fill("e2e: drill over")
+        submit.click()
+        wait_idle(page)
+        expect(sidebar).to_contain_text("ACTIVE")
+    finally:
+        page.context.close()
+
+
+def test_the_ticket_on_a_phone(browser: Browser, dashboard: str) -> None:
+    page = _tab(browser, 390, 844, zone="America/New_York")
+    try:
+        page.goto(dashboard)
+        wait_idle(page)
+        expect(page.locator(".st-key-topbar_stop button:visible").first).to_be_in_viewport()
+        _resume_if_halted(page)
+        page.goto(f"{dashboard}/ticket")
+        wait_idle(page)
+        expect(page.locator(".st-key-t_chart")).to_be_attached()
+        expect(page.locator(".st-key-topbar_stop button:visible").first).to_be_in_viewport()
+
+        last_text = page.locator(".st-key-t_last").inner_text()
+        last = Decimal(re.search(r"Last ([\d,]+\.?\d*)", last_text).group(1).replace(",", ""))
+        assert re.search(r" E[SD]T ", last_text), last_text  # the browser's zone, named
+
+        sizes = [
+            page.locator(f".st-key-{key} button:visible").bounding_box() for key in ("t_pct_10", "t_pct_50", "t_max")
+        ]
+        assert len({round(box["y"]) for box in sizes}) == 1, sizes  # one row, not stacked
+        assert all(box["x"] + box["width"] <= 390 for box in sizes)
+
+        price = (last * Decimal("0.97")).quantize(Decimal("0.01"))
+        stop = (last * Decimal("0.95")).quantize(Decimal("0.01"))
+        for key, text in (("t_amount", "0.001"), ("t_price", str(price)), ("t_sl", str(stop))):
+            field = page.locator(f".st-key-{key} input")
+            field.fill(text)
+            field.press("Enter")
+            wait_idle(page)
+        chart = page.locator(".st-key-t_chart")
+        chart.scroll_into_view_if_needed()
+        expect(chart).to_contain_text(f"Stop-loss {stop:,.2f}")
+        expect(chart).to_contain_text(f"limit {price:,.2f}")
+        expect(chart).to_contain_text("America/New_York")
+        box = chart.bounding_box()
+        assert box["width"] <= 390 and box["height"] > 200
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    finally:
+        page.context.close()
