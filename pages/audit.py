@@ -7,7 +7,8 @@ from datetime import UTC, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from crbot.audit import KINDS, AuditEntry, to_csv, trail
+from crbot.audit import KINDS, AuditEntry, to_csv, trail_all
+from crbot.golive.journals import ModeJournals
 from ui.fmt import local_time
 from ui.runtime import get_runtime
 
@@ -30,7 +31,11 @@ def render() -> None:
     kinds = right.multiselect("Kinds", KINDS, key="audit_kinds", placeholder="every kind")
     since = datetime.combine(start, time.min, tzinfo=UTC) if start else None
     until = datetime.combine(end, time.max, tzinfo=UTC) if end else None
-    entries = trail(rt.journal, since=since, until=until, actor=actor or None, kinds=kinds or None)
+    journals = ModeJournals(rt.settings, rt.clock, own=rt.journal)
+    try:  # every mode's journal: the go-live lock and override are in the live one
+        entries = trail_all(journals, since=since, until=until, actor=actor or None, kinds=kinds or None)
+    finally:
+        journals.close()
     st.markdown(f"**{len(entries)}** entries")
     if not entries:
         st.info("No audit event matches these filters.")
@@ -53,6 +58,7 @@ def _frame(entries: list[AuditEntry]) -> pd.DataFrame:
             "Who": [e.actor for e in entries],
             "From": [e.origin for e in entries],
             "Kind": [e.kind for e in entries],
+            "Journal": [e.journal for e in entries],
             "Action": [e.action for e in entries],
             "Before": [e.before for e in entries],
             "After": [e.after for e in entries],
