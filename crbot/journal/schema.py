@@ -83,10 +83,11 @@ def upgrade(conn: Connection, target: str = "head") -> tuple[SchemaStatus, Schem
 
     command.upgrade(_config(conn), target)
     after = status(conn)
-    if before.revision != after.revision:
-        logger.warning(
-            "journal schema upgraded from %s to %s", before.revision or before.legacy_version, after.revision
-        )
+    if before.state == "empty":
+        logger.info("journal schema created at revision %s", after.revision)
+    elif before.revision != after.revision:
+        was = before.revision or f"schema_version {before.legacy_version}"
+        logger.warning("journal schema upgraded from %s to %s", was, after.revision)
     return before, after
 
 

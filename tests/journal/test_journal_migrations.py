@@ -212,3 +212,14 @@ def test_processes_opening_a_new_journal_at_once_create_it_once(journal_url: str
         created = list(pool.map(open_one, range(4)))
     assert created.count(True) == 1
     assert _schema_diff(journal_url) == []
+
+
+def test_db_upgrade_creates_the_schema_of_an_empty_database(journal_url: str, clock: ManualClock) -> None:
+    empty = _db(journal_url, "current", "--json")
+    assert empty.returncode == 0 and json.loads(empty.stdout)["state"] == "empty"
+    created = _db(journal_url, "upgrade")
+    assert created.returncode == 0 and f"empty -> {HEAD}" in created.stdout
+    assert _schema_diff(journal_url) == []
+    journal = Journal(journal_url, clock)
+    assert not journal.created  # the schema was already there
+    journal.close()
