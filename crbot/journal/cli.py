@@ -3,6 +3,7 @@
     python -m crbot db current            # the journal of CRBOT_DATABASE_URL (or CRBOT_HOME's)
     python -m crbot db upgrade [--url URL]
 
+``upgrade`` first copies a SQLite journal that will change beside itself (``journal.db.before-<head>-<time>``).
 Exit codes: 0 up to date (``current``) or upgraded (``upgrade``); 11 ``current`` found the schema behind or
 ahead of this CRBOT (``upgrade`` fixes behind; ahead needs a newer CRBOT); 2 bad URL or unreachable database.
 """
@@ -13,6 +14,8 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from crbot.clock import SystemClock
@@ -49,8 +52,11 @@ def main(argv: Sequence[str], *, as_json: bool = False) -> int:
                 found = db.schema_status()
                 _emit(_report(db.safe_url, found), as_json)
                 return EXIT_OK if found.state in ("current", "empty") else SchemaMismatch.exit_code
+            copy = _backup_first(db)
             before, after = db.migrate()
             report = _report(db.safe_url, after)
+            if copy is not None:
+                report["backup"] = str(copy)
             report["from"] = before.revision or _legacy(before)
             report["upgraded"] = before.revision != after.revision
             _emit(report, as_json)
@@ -63,6 +69,16 @@ def main(argv: Sequence[str], *, as_json: bool = False) -> int:
         else:
             print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+
+
+def _backup_first(db: Database) -> Path | None:
+    """A SQLite journal that will change is copied beside itself first (online backup): the way back if
+    anything about the new schema is wrong. PostgreSQL: the operator's pg_dump (the README says so)."""
+    found = db.schema_status()
+    if not db.is_sqlite or db.url_path is None or found.state != "behind":
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return db.backup(db.url_path.with_name(f"{db.url_path.name}.before-{found.head}-{stamp}"))
 
 
 def _settings_url() -> str:
@@ -90,6 +106,8 @@ def _emit(report: dict[str, Any], as_json: bool) -> None:
         print(json.dumps(report, indent=2))
         return
     print(f"journal:  {report['journal']}")
+    if report.get("backup"):
+        print(f"backup:   {report['backup']} (the journal as it was)")
     if "from" in report:
         was = report["from"] or "empty"
         print(f"upgraded: {was} -> {report['revision']}" if report["upgraded"] else f"no change: at {was}")

@@ -158,6 +158,11 @@ def test_a_journal_from_before_migrations_is_refused_then_upgraded_in_place(
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["revision"] == HEAD and report["upgraded"] and report["state"] == "current"
+    if journal_url.startswith("sqlite"):  # the journal as it was, copied first: it still opens as legacy
+        copy = Path(report["backup"])
+        assert copy.name.startswith(f"journal.db.before-{HEAD}-") and copy.stat().st_mode & 0o077 == 0
+        with pytest.raises(SchemaMismatch):
+            Journal(f"sqlite:///{copy}", clock)
     assert f"schema_version {version}" in report["from"]
 
     upgraded = Journal(journal_url, clock)
