@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import weakref
 from datetime import datetime, timedelta
 
 from crbot.clock import Clock
@@ -75,8 +76,8 @@ class Beater:
             with self._lock:
                 self._last = None
             return False
-        if register:
-            atexit.register(self.stop)
+        if register:  # a weak reference: a heartbeat must not keep a journal (and its connections) alive
+            atexit.register(_stop_if_alive, weakref.ref(self))
         return True
 
     def stop(self) -> None:
@@ -89,3 +90,9 @@ class Beater:
             self.store.stopped(process_id, self.clock.now())
         except Exception as exc:
             logger.info("heartbeat stop not written: %s", exc)
+
+
+def _stop_if_alive(ref: weakref.ref[Beater]) -> None:
+    beater = ref()
+    if beater is not None:
+        beater.stop()
