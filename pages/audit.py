@@ -52,17 +52,17 @@ def render() -> None:
 
 
 def _frame(entries: list[AuditEntry]) -> pd.DataFrame:
-    return pd.DataFrame(
+    return pd.DataFrame(  # what happened first: on a phone the first columns are what shows
         {
             "Time": [local_time(e.time) for e in entries],
-            "Who": [e.actor for e in entries],
-            "From": [e.origin for e in entries],
-            "Kind": [e.kind for e in entries],
-            "Journal": [e.journal for e in entries],
             "Action": [e.action for e in entries],
+            "Who": [e.actor for e in entries],
             "Before": [e.before for e in entries],
             "After": [e.after for e in entries],
             "Detail": [e.detail for e in entries],
             "Reason": [e.reason for e in entries],
+            "From": [e.origin for e in entries],
+            "Kind": [e.kind for e in entries],
+            "Journal": [e.journal for e in entries],
         }
     )
