@@ -13,7 +13,7 @@ import streamlit as st
 from crbot.domain import Mode, TradingState
 from crbot.journal import StateRecord
 from crbot.runtime import Runtime
-from ui import monitor_hook, stop
+from ui import keys_banner, monitor_hook, stop
 from ui.fmt import MODE_COLOURS, STATE_COLOURS, local_time
 from ui.runtime import refresh, start_up_problem
 
@@ -33,6 +33,7 @@ def render(rt: Runtime) -> None:
     with st.sidebar:
         _banner(rt)
         stop.button()
+        keys_banner.plain_text_warning(rt)  # under STOP: never pushes the button down
         record = _state(rt)  # the latched state: a journal read, never the exchange
         st.session_state[SEEN_STATE] = record.state if record else None  # what this full run shows
         if record is not None and record.state is not TradingState.ACTIVE:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from crbot.domain import TradingState
 from crbot.runtime import Runtime
-from ui import stop
+from ui import keys_banner, stop
 from ui.fmt import MODE_COLOURS, STATE_COLOURS, local_time
 
 logger = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ CSS = f"""<style>
 
 
 def render(rt: Runtime) -> None:
+    keys_banner.live_banner(rt)  # every width: the top bar below is hidden on wide screens
     st.html(CSS)
     with st.container(key="topbar"):
         mode = rt.service.mode
@@ -50,3 +51,4 @@ def render(rt: Runtime) -> None:
             st.caption(f"{record.state.value} {who} — resume from the menu (top left)")  # the browser's zone
         for position in naked:
             st.error(f"**UNPROTECTED:** {position}. Place a stop-loss or flatten.", icon=":material/gpp_maybe:")
+        keys_banner.plain_text_warning(rt)
