@@ -195,7 +195,9 @@ class Monitor:
     def _live(self, now: datetime) -> Live:
         equity = None
         try:
-            snap = self.service.snapshot()
+            # the daemon values the account every cycle (a loss is seen within one cycle; 24 weight on Binance);
+            # the dashboard's cycle reads the snapshot its pages keep (30 s at most)
+            snap = self.service.account.snapshot(max_age=self.interval) if self.sync else self.service.snapshot()
             equity = snap.equity
             if snap.prices:
                 self._feed_ok_at = max(self._feed_ok_at or snap.taken_at, snap.taken_at)

@@ -107,3 +107,21 @@ def test_a_resume_is_an_operator_act_and_restarts_the_drawdown_peak(service, clo
     clock.advance(5)
     report = monitor.cycle()  # the peak now counts from the resume: 10000, no drawdown
     assert report.state is TradingState.ACTIVE and not report.halted_now
+
+
+def test_an_unrealised_loss_halts_within_one_cycle(runtime, clock, feed):
+    from crbot.domain import OrderRequest, OrderType, Side
+
+    service = runtime.service
+    _limits(service, max_order_notional="6000", max_position_notional="6000", max_total_exposure="6000")
+    req = OrderRequest(symbol="BTCUSDT", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal("0.1"))
+    service.place(req, actor="t")  # the day's first order marks the day start: 10,000 USDT
+    monitor = make_monitor(service)
+    assert monitor.cycle().state is TradingState.ACTIVE
+    clock.advance(1)
+    feed.move("BTCUSDT", "47000", clock.now())  # -6 %: 0.1 BTC held loses ~300 USDT, not sold (unrealised)
+    clock.advance(10)
+    report = monitor.cycle()  # the next cycle values the account afresh
+    assert report.halted_now
+    reason = _assert_halted_by_monitor(service, "Daily loss", "day start 10000.00", "≥ 200 USDT")
+    assert "loss 3" in reason  # ~300 USDT plus the fee and modelled slippage of the buy
