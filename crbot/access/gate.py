@@ -2,7 +2,8 @@
 
 Without a live session cookie nothing of the dashboard answers: a browser asking for a page is sent to
 /login, any other request gets 401, and the websocket (/_stcore/stream, where the app actually runs) is
-closed before the handshake completes (HTTP 403). Only /_stcore/health (a load balancer's probe, no data)
+closed before the handshake completes (HTTP 403). An open websocket is closed at the first message after its
+session ended. Only /_stcore/health (a load balancer's probe, no data)
 and the login page itself are open. Password checks run in a worker thread: the event loop that carries
 every open dashboard never waits for Argon2id.
 """
@@ -16,7 +17,7 @@ from anyio import to_thread
 from starlette.requests import Request, cookie_parser
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crbot.access.core import SET_PASSWORD, Access
 from crbot.access.limiter import Verdict
@@ -65,7 +66,10 @@ class Gate:
             await self.app(scope, receive, send)
             return
         fingerprint = access.store.fingerprint()  # a stat() per request; "" (nothing gets in) if unset
-        if fingerprint and access.sessions.check(cookie_of(scope), fingerprint):
+        cookie = cookie_of(scope)
+        if fingerprint and access.sessions.check(cookie, fingerprint):
+            if kind == "websocket":
+                receive = self._watch(cookie, receive, send)
             await self.app(scope, receive, send)
             return
         if kind == "websocket":
@@ -73,6 +77,21 @@ class Gate:
             await send({"type": "websocket.close", "code": 1008, "reason": "sign in first"})
             return
         await self._refuse(scope, receive, send, fingerprint)
+
+    def _watch(self, cookie: str | None, receive: Receive, send: Send) -> Receive:
+        """Every message the browser sends on the open websocket (a click, a rerun, a fragment's refresh) is
+        checked and counts as activity: once the session has ended (signed out elsewhere, password changed,
+        absolute limit) the socket is closed before Streamlit sees the message, whatever the page is doing."""
+        access = self.access
+
+        async def receive_checked() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.receive" and not access.sessions.check(cookie, access.store.fingerprint()):
+                await send({"type": "websocket.close", "code": 1008, "reason": "session ended"})
+                return {"type": "websocket.disconnect", "code": 1008}
+            return message
+
+        return receive_checked
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, fingerprint: str) -> None:
         path = scope["path"]

@@ -1,8 +1,8 @@
 """The pages' side of access: the session check on every run, sign-out, and the password asked again.
 
-The gate already refused a websocket without a live session; a run of the app script checks the same
-cookie (sent with the websocket handshake) again, so a session that has since ended (signed out in
-another tab, idle too long, password changed) stops being served at the next full run.
+The gate already refused a websocket without a live session and closes an open one at its first message
+after the session ended; a run of the app script checks the same cookie (sent with the websocket
+handshake) again, a second lock on the same door.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def require_session() -> None:
         return
     minutes = round(access.settings.idle_s / 60)
     st.warning(
-        f"Your session has ended: signed out, unused for {minutes} minutes, or the password changed.",
+        f"Your session has ended: signed out, no dashboard open for {minutes} minutes, or the password changed.",
         icon=":material/lock:",
     )
     st.markdown('<a href="/login" target="_self">Sign in again</a>', unsafe_allow_html=True)

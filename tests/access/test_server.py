@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import streamlit
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from crbot.access.passwords import PROFILES, PasswordStore
@@ -138,6 +138,20 @@ def test_websocket_refused_without_a_session_allowed_with_one(server: tuple[str,
     assert websocket_status(url, "crbot_session=v1.abc.1.fp.AAAA") == 403
     cookie = session_cookie(url)
     assert websocket_status(url, cookie) == 101
+
+
+def test_an_open_websocket_is_closed_once_its_session_ends(server: tuple[str, Path]) -> None:
+    url, _ = server
+    cookie = session_cookie(url)
+    ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+    with connect(ws_url, additional_headers={"Origin": url, "Cookie": cookie}, open_timeout=20) as ws:
+        ws.ping().wait(10)  # open and answering
+        request(url, "GET", "/logout", headers={"Cookie": cookie})  # signed out elsewhere (another tab)
+        ws.send(b"\x00")  # the browser's next message (a click, a fragment's refresh) never reaches the app
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=20)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
 
 
 def test_login_page_wrong_password_and_cookie_flags(server: tuple[str, Path]) -> None:
