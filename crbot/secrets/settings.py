@@ -48,7 +48,7 @@ class SecretsConfig:
     aws_secret_name: str = ""
     vault_addr: str = ""
     vault_token: SecretStr = field(default_factory=_blank)
-    vault_role_id: str = ""
+    vault_role_id: str = field(default="", repr=False)  # half of an AppRole login: not for logs either
     vault_secret_id: SecretStr = field(default_factory=_blank)
     vault_path: str = DEFAULT_VAULT_PATH
 
