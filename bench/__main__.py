@@ -7,7 +7,20 @@ import logging
 import sys
 
 # any order works: the connector bench's exchange is a fresh `python -m` process, untouched by fills' AppTest
-ALL = ("order_path", "stop", "weight", "connector", "fills", "api", "metrics", "monitor", "load", "access", "secrets")
+ALL = (
+    "order_path",
+    "stop",
+    "weight",
+    "connector",
+    "fills",
+    "api",
+    "metrics",
+    "monitor",
+    "load",
+    "access",
+    "secrets",
+    "ticket_chart",
+)
 
 
 def main(names: list[str]) -> int:

@@ -25,10 +25,12 @@ CANCEL_RESULT = "cancel_result"
 PENDING_CLOSE = "close_pending"  # {"symbol", "sell", "cid"} awaiting "Yes, sell"
 CLOSE_RESULT = "close_result"  # (ok, text, rows)
 USDT_COLUMN = st.column_config.NumberColumn(format="%.2f")
+SELL_CSS = "<style>.st-key-close_confirm button {background: #d32f2f; border-color: #d32f2f; color: #fff;}</style>"
 
 
 def render() -> None:
     rt = get_runtime()
+    st.html(SELL_CSS)  # the close's "Yes, sell" is a SELL: red, as everywhere
     st.title("Positions & orders")
     _live(rt)
 

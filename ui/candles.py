@@ -53,23 +53,23 @@ def candle_figure(
     low = min((b.low for b in bars), default=None)
     high = max((b.high for b in bars), default=None)
     far: list[str] = []
-    for level in levels:
+    shapes: list[dict] = []
+    notes: list[dict] = []
+    for level in levels:  # built as plain dicts in one go: fig.add_hline validates each one (slow)
         if last is not None and abs(level.price - last) > last * SPAN:
             far.append(f"{level.label} (off chart)")
             continue
         low = level.price if low is None else min(low, level.price)
         high = level.price if high is None else max(high, level.price)
-        fig.add_hline(
-            y=float(level.price),
-            line={"color": LINE_COLOURS[level.kind], "width": 1.4, "dash": "dot" if level.kind == "order" else "dash"},
-            annotation={"text": level.label, "font": {"color": LINE_COLOURS[level.kind], "size": 11}},
-            annotation_position="top left",
-        )
+        colour, y = LINE_COLOURS[level.kind], float(level.price)
+        dash = "dot" if level.kind == "order" else "dash"
+        shapes.append({"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
+                       "line": {"color": colour, "width": 1.4, "dash": dash}})  # fmt: skip
+        notes.append({"text": level.label, "xref": "x domain", "x": 0, "xanchor": "left", "yref": "y", "y": y,
+                      "yanchor": "bottom", "showarrow": False, "font": {"color": colour, "size": 11}})  # fmt: skip
     if far:
-        fig.add_annotation(
-            text="<br>".join(far), xref="paper", yref="paper", x=0, y=1, showarrow=False, align="left",
-            xanchor="left", yanchor="top", font={"size": 11},
-        )  # fmt: skip
+        notes.append({"text": "<br>".join(far), "xref": "paper", "yref": "paper", "x": 0, "y": 1, "showarrow": False,
+                      "align": "left", "xanchor": "left", "yanchor": "top", "font": {"size": 11}})  # fmt: skip
     yaxis: dict = {"tickformat": tick_format, "side": "right", "title": None}
     if low is not None and high is not None:
         pad = (high - low) * Decimal("0.06") or high * Decimal("0.001")
@@ -85,6 +85,8 @@ def candle_figure(
         yaxis=yaxis,
         showlegend=False,
         hovermode="x",
+        shapes=shapes,
+        annotations=notes,
     )
     return fig
 

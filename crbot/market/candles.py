@@ -109,6 +109,9 @@ def feed_candles(feed: Any, symbol: str, interval: str, limit: int, now: datetim
     if own is not None:
         return own(symbol, interval, limit)
     seconds = INTERVALS[interval]
+    sampled = getattr(feed, "candles", None)  # the synthetic feed: one vectorised pass (~100x cheaper)
+    if sampled is not None:
+        return sampled(symbol, seconds, limit, now)
     start = bucket_start(now, seconds) - timedelta(seconds=seconds * (limit - 1))
     return group_bars(feed.bars(symbol, start, now), seconds)[-limit:]
 

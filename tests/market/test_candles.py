@@ -44,15 +44,16 @@ def test_the_paper_broker_draws_candles_from_its_synthetic_feed(interval: str, r
     base = runtime.broker
     now = T0 + timedelta(seconds=90)  # inside a candle, not on its edge
     clock = ManualClock(now)
-    broker = PaperBroker(
-        base.engine, feed=synthetic_feed(7), clock=clock, rules=base.rules(), commissions=base._commissions
-    )
+    feed = synthetic_feed(7)
+    broker = PaperBroker(base.engine, feed=feed, clock=clock, rules=base.rules(), commissions=base._commissions)
     bars = broker.klines("BTCUSDT", interval, 120)
     step = timedelta(seconds=INTERVALS[interval])
     assert 100 <= len(bars) <= 120
     assert all(b.low <= min(b.open, b.close) and b.high >= max(b.open, b.close) for b in bars)
     assert all(later.open_time - earlier.open_time == step for earlier, later in itertools.pairwise(bars))
     assert bars[-1].close_time == now and bars[-1].open_time == bucket_start(now, INTERVALS[interval])
+    assert bars[-1].close == feed.last("BTCUSDT", now)  # the path the paper exchange fills against
+    assert bars[-2].close == feed.last("BTCUSDT", bars[-1].open_time) == bars[-1].open
     assert broker.book("BTCUSDT") is None  # a synthetic feed has no order book: nothing is invented
 
 
