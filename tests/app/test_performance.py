@@ -196,3 +196,44 @@ def test_a_new_fill_redraws_the_figures_at_once(page, runtime) -> None:
     assert "2 fills · 1 round trips" in at.caption[0].value
     assert tiles(at)["Round trips"].value == "1"
     assert len(at.dataframe[-1].value) == 1 and at.dataframe[-1].value["pnl"].iloc[0] > 0
+
+
+def test_a_custom_utc_date_range_keeps_the_trips_closed_inside_it(page, history: Runtime) -> None:
+    trips = metrics.round_trips(history.service.fills_frame())
+    today = history.clock.now().date()
+    start, end = today - timedelta(days=60), today - timedelta(days=31)
+    at = page("performance").run()
+    at.selectbox(key="perf_range").set_value("Custom…").run()
+    at.date_input(key="perf_dates").set_value((start, end)).run()
+    assert not at.exception
+    lo, hi = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end + timedelta(days=1), tz="UTC")
+    inside = trips[(trips["close_time"] >= lo) & (trips["close_time"] < hi)]
+    assert 0 < len(inside) < len(trips)
+    assert tiles(at)["Round trips"].value == str(len(inside))
+    assert tiles(at)["Net P&L (realised)"].value == f"{inside['pnl'].sum():,.2f} USDT"
+    shown = table_of(at, "entry_price")
+    assert shown["close_time"].min() >= lo and shown["close_time"].max() < hi
+
+
+def table_of(at: AppTest, column: str) -> pd.DataFrame:
+    (found,) = [d.value for d in at.dataframe if column in d.value.columns]
+    return found
+
+
+def test_the_realised_curve_of_a_symbol_starts_at_the_account_equity_of_the_range_start() -> None:
+    from ui.perf_data import Filters, realised_curve
+
+    day = pd.Timestamp("2026-03-01", tz="UTC")
+    equity = pd.DataFrame({"time": [day, day + pd.Timedelta(days=5)], "equity": [1000.0, 1100.0]})
+    trips = pd.DataFrame(
+        {"close_time": [day + pd.Timedelta(days=3, hours=2), day + pd.Timedelta(days=4)], "pnl": [-5.0, 12.5]}
+    )
+    filters = Filters(start=(day + pd.Timedelta(days=2)).date(), symbols=("ETHUSDT",))
+    assert filters.bounds() == (day + pd.Timedelta(days=2), None)
+    curve = realised_curve(equity, trips, filters)
+    assert curve["time"].tolist() == [day + pd.Timedelta(days=2), *trips["close_time"]]
+    assert curve["equity"].tolist() == [1000.0, 995.0, 1007.5]  # the last point at or before the start, + Σ P&L
+    # Without a start: from the first equity point.
+    assert realised_curve(equity, trips, Filters(symbols=("ETHUSDT",)))["equity"].tolist() == [1000.0, 995.0, 1007.5]
+    assert realised_curve(equity.iloc[:0], trips, filters).empty  # no account equity known: no curve
+    assert Filters(end=day.date()).bounds() == (None, day + pd.Timedelta(days=1))
