@@ -5,7 +5,8 @@
     (now and peak), from /proc. Baseline in the same run: a process that builds the same runtime and sleeps.
     At the end a daily-loss breach is written to its journal: seconds until the journal says HALTED (one cycle
     at most: <= the interval plus the cycle itself).
-(b) In-process: ``Monitor.cycle`` on a journal with a daily-loss breach, until HALTED (the STOP inside included),
+(b) In-process: a running monitor's next ``Monitor.cycle`` after a daily-loss breach, until HALTED (the STOP inside
+    included),
     beside ``service.stop`` alone on the same kind of runtime: what judging costs on top of the kill switch.
 """
 
@@ -102,13 +103,16 @@ def _in_process() -> None:
     for _ in range(ROUNDS):
         rt, _ = paper_runtime(balance="USDT=10000")
         clock = rt.clock
-        rt.journal.snapshot_equity(Decimal("20000"), at=clock.now().replace(hour=0, minute=0, second=1))
         monitor = Monitor(
             service=rt.service,
             notifier=Notifier(store=MonitorStore(rt.journal), clock=clock, urls=lambda: ()),
             holder="bench:1",
             interval=timedelta(seconds=10),
         )
+        monitor.cycle()  # a running monitor: start-up done, journal synced, day start marked
+        day_start = clock.now().replace(hour=0, minute=0, second=0, microsecond=1)
+        rt.journal.snapshot_equity(Decimal("10500"), at=day_start)  # now the day's first point: a 500 USDT loss
+        clock.advance(10)
         started = time.perf_counter()
         monitor.cycle()
         cycles.append((time.perf_counter() - started) * 1000)
