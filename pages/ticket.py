@@ -17,12 +17,25 @@ import streamlit as st
 from crbot.access.page import confirm_password, password_field
 from crbot.domain import Mode, OrderRequest, OrderType
 from crbot.errors import ConnectivityError, CrbotError, InvalidInput
+from crbot.exchange.rules import SymbolRules
 from crbot.runtime import Runtime
 from crbot.service import Preview
 from ui.fmt import num, parse_decimal, pct, usdt
+from ui.fmt import price as fmt_price
+from ui.fmt import qty as fmt_qty
 from ui.runtime import actor, get_runtime
 from ui.ticket_price import price_panel
-from ui.ticket_state import INPUT_KEYS, SIZE_QTY, SIZE_QUOTE, TEXT_KEYS, describe, max_amount, request_from, result_rows
+from ui.ticket_state import (
+    INPUT_KEYS,
+    PROMPTS,
+    SIZE_QTY,
+    SIZE_QUOTE,
+    TEXT_KEYS,
+    describe,
+    max_amount,
+    request_from,
+    result_rows,
+)
 
 PENDING = "ticket_pending"  # {"req": OrderRequest, "cid": str} fixed at review time
 RESULT = "ticket_result"  # {"ok": bool, "text": str, "rows": list[dict]} of the last send
@@ -50,17 +63,20 @@ def render() -> None:
     left, right = st.columns([1, 1], gap="large")
     with left:
         req, problem = _inputs(rt, locked=pending is not None)
+        if problem and problem not in PROMPTS:  # an input error: red, right under the fields that caused it
+            st.error(problem, icon=":material/error:")
     with right:
         price_panel(rt, st.session_state.get("t_symbol") or rt.settings.symbols[0])
         st.subheader("Preview")
         preview = None
         if problem:
-            st.info(problem)
+            st.info(problem if problem in PROMPTS else "Correct the ticket (see the message under the fields).")
         elif req is not None:
             preview = rt.service.preview(req)
+            rules = rt.service.broker.rules().get(req.symbol)
             with st.container(key="t_preview"):
                 st.html(PREVIEW_CSS)
-                _show_preview(preview)
+                _show_preview(preview, rules)
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         st.warning(notice, icon=":material/sync_problem:")
@@ -117,13 +133,14 @@ def _inputs(rt: Runtime, *, locked: bool) -> tuple[OrderRequest | None, str | No
     return request_from(st.session_state, symbols[0])
 
 
-def _show_preview(p: Preview) -> None:
+def _show_preview(p: Preview, rules: SymbolRules | None) -> None:
     if p.error and not p.denial:
         st.error(p.error, icon=":material/block:")
         return
+    tick, step = (rules.tick_size, rules.step_size) if rules is not None else (None, None)
     c1, c2, c3 = st.columns(3, gap="small")
-    c1.metric("Quantity", num(p.quantity))
-    c2.metric("Price (USDT)", num(p.price), help=f"Last traded: {num(p.last_price)}")
+    c1.metric("Quantity", fmt_qty(p.quantity, step))
+    c2.metric("Price (USDT)", fmt_price(p.price, tick), help=f"Last traded: {fmt_price(p.last_price, tick)}")
     c3.metric("Notional (USDT)", num(p.notional, 2))
     c4, c5, c6 = st.columns(3, gap="small")
     c4.metric("Fee est. (USDT)", num(p.fee_estimate, 4))
@@ -139,9 +156,9 @@ def _show_preview(p: Preview) -> None:
                 {
                     "Type": s.type.value,
                     "Side": s.side.value,
-                    "Quantity": num(s.quantity),
-                    "Price": num(s.price),
-                    "Stop": num(s.stop_price),
+                    "Quantity": fmt_qty(s.quantity, step),
+                    "Price": fmt_price(s.price, tick) if s.price is not None else "",
+                    "Stop": fmt_price(s.stop_price, tick) if s.stop_price is not None else "",
                 }
                 for s in p.specs
             ],

@@ -20,6 +20,8 @@ from ui.fmt import num, parse_decimal
 
 SIZE_QTY, SIZE_QUOTE = "Quantity", "USDT amount"
 TEXT_KEYS = ("t_amount", "t_price", "t_sl", "t_tp")  # cleared after a send
+PICK, ENTER_SIZE = "Pick a side and an order type.", "Enter a size to see the preview."
+PROMPTS = (PICK, ENTER_SIZE)  # what the ticket still needs (not errors)
 INPUT_KEYS = ("t_symbol", "t_side", "t_type", "t_size_in", *TEXT_KEYS)  # locked while a review is pending
 
 
@@ -28,10 +30,10 @@ def request_from(state: Mapping[str, Any], default_symbol: str) -> tuple[OrderRe
     symbol = state.get("t_symbol") or default_symbol
     side, kind = state.get("t_side"), state.get("t_type")
     if not side or not kind:
-        return None, "Pick a side and an order type."
+        return None, PICK
     amount_text = state.get("t_amount") or ""
     if not amount_text.strip():
-        return None, "Enter a size to see the preview."
+        return None, ENTER_SIZE
     market = kind == OrderType.MARKET.value
     by_qty = state.get("t_size_in", SIZE_QTY) == SIZE_QTY
     try:

@@ -54,7 +54,7 @@ def test_a_rerun_with_the_same_review_never_sends_twice(page, runtime) -> None:
 
 def test_bad_number_is_explained_and_blocks_review(page, runtime) -> None:
     at = _fill_limit_buy(page("ticket").run(), "0,5", str(resting_price(runtime)))
-    assert any("comma" in t for t in texts(at, "info"))
+    assert any("comma" in t for t in texts(at, "error"))  # an input error is red, like every error
     assert at.button(key="ticket_review").disabled
 
 
