@@ -64,9 +64,9 @@ from crbot.errors import (
 )
 from crbot.exchange import filters
 from crbot.exchange.rules import SymbolRules
+from crbot.market.candles import bars_from_klines
 from crbot.secrets.refresh import RefetchingTransport
 from crbot.secrets.source import KeySource
-from crbot.market.candles import bars_from_klines
 
 logger = logging.getLogger(__name__)
 
