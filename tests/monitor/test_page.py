@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crbot.monitor.store import MonitorStore
-from tests.app.conftest import crbot_home, page, runtime  # noqa: F401 - the dashboard's fixtures
+from tests.app.conftest import app, crbot_home, page, runtime  # noqa: F401 - the dashboard's fixtures
 from tests.monitor.helpers import order
 
 
@@ -67,3 +67,29 @@ def test_targets_are_masked_and_the_test_alert_is_recorded(page, runtime, receiv
     assert "delivered" in " ".join(str(s.value) for s in at.success)
     assert MonitorStore(runtime.journal).last_alert("test") is not None
     assert "PageSecret" not in _all_text(at)
+
+
+def test_the_dashboards_refresh_runs_the_monitor_cycle(app, runtime):
+    at = app().run()
+    assert not at.exception, [e.message for e in at.exception]
+    store = MonitorStore(runtime.journal)
+    lease = store.lease()
+    assert lease is not None and lease.holder.startswith("dashboard:") and lease.last_cycle_at is not None
+    assert store.checks()["daily_loss"].status == "ok"
+    assert any(h.kind == "dashboard" for h in store.heartbeats())
+
+
+def test_a_threshold_is_changed_with_a_reason_and_audited(page, runtime):
+    at = page("monitoring").run()
+    at.selectbox(key="mon_check").set_value("latency_p95_ms")
+    at.text_input(key="mon_threshold").set_value("750")
+    at.selectbox(key="mon_action").set_value("cut")
+    at.button(key="FormSubmitter:monitoring_threshold-Save threshold").click().run()
+    assert "a reason is required" in " ".join(str(e.value) for e in at.error)
+    assert "threshold.latency_p95_ms" not in MonitorStore(runtime.journal).settings()
+    at.text_input(key="mon_reason").set_value("exchange is slower from this host")
+    at.button(key="FormSubmitter:monitoring_threshold-Save threshold").click().run()
+    settings = MonitorStore(runtime.journal).settings()
+    assert settings["threshold.latency_p95_ms"] == "750" and settings["action.latency_p95_ms"] == "cut"
+    (event,) = [e for e in runtime.journal.audit_events() if e.action == "monitor_thresholds"]
+    assert event.reason == "exchange is slower from this host" and "threshold.latency_p95_ms=750" in event.detail
