@@ -58,6 +58,8 @@ class Account:
         self._lock = threading.Lock()
         self._snapshot: AccountSnapshot | None = None
         self._stale = False
+        # Average entries by journal data version: every page refresh asks, a FIFO pass runs once per new fill.
+        self._entries: tuple[tuple[int, int], dict[str, Decimal]] | None = None
 
     def snapshot(self, max_age: timedelta = SNAPSHOT_MAX_AGE, *, for_order: bool = False) -> AccountSnapshot:
         """The current snapshot, taken anew when older than ``max_age`` or after an action (pages show what an
@@ -104,5 +106,14 @@ class Account:
         snap = self.snapshot()
         prices = {symbol_for(r.asset): r.price for r in snap.balances if r.price is not None}
         held = {symbol_for(r.asset) for r in snap.balances if r.asset != QUOTE_ASSET}
-        entries = average_entries(self.journal.fills_frame()) if held else {}
-        return positions(list(snap.balances), entries, prices)
+        return positions(list(snap.balances), self.average_entries() if held else {}, prices)
+
+    def average_entries(self) -> dict[str, Decimal]:
+        """``portfolio.average_entries`` of the journal's fills, recomputed only when a fill was journaled."""
+        version = self.journal.data_version()
+        cached = self._entries
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        entries = average_entries(self.journal.fills_frame())
+        self._entries = (version, entries)  # one tuple assignment: readers see the old pair or the new one
+        return entries
