@@ -300,7 +300,8 @@ def _acts_first(args: argparse.Namespace) -> bool:
 def _dispatch(args: argparse.Namespace) -> Any:
     from crbot.runtime import build_runtime
 
-    rt = build_runtime()  # no network: the exchange is first called below
+    halting = args.command == "stop" or (args.command == "order" and args.action == "cancel")
+    rt = build_runtime(live_guard=not halting)  # no network: the exchange is first called below
     _warn_plain_text(rt.settings)
     svc, actor = rt.service, f"cli:{rt.settings.actor}"
     svc.heartbeat.kind = "cli"  # this process in process_heartbeats (written after the command acted)

@@ -38,16 +38,19 @@ def build_runtime(
     clock: Clock | None = None,
     feed: PriceFeed | None = None,
     watch_state: bool = False,
+    live_guard: bool = True,
 ) -> Runtime:
     """``watch_state``: start a ``StateWatch`` (a thread with its own database connection) so this process hears
     STOP within a second and refuses orders while the journal is unreachable; for processes that stay up
-    (dashboard, API server, monitor, bots). A one-shot CLI command reads the state per order and needs none."""
+    (dashboard, API server, monitor, bots). A one-shot CLI command reads the state per order and needs none.
+    ``live_guard=False`` only for STOP and cancels: halting never waits for live mode's guard rails."""
     settings = settings or Settings.load()
     clock = clock or SystemClock()
     prepare_home(settings.home)  # 0700, writable, or a clear error
     install_redaction()  # every log line of this process: no key, secret, signature or token
     journal = open_journal(settings, clock)  # HALTED at once if it replaces a lost journal
-    _live_guard(settings, journal)  # live: encrypted keys (or a store) and the typed confirmation
+    if live_guard:
+        _live_guard(settings, journal)  # live: encrypted keys (or a store) and the typed confirmation
     if settings.broker == "mt5":
         broker = _mt5_broker(settings, clock)
     elif settings.mode is Mode.PAPER:

@@ -219,3 +219,16 @@ def test_keys_check_calls_the_account_and_runs_the_live_audit(
 def test_keys_check_needs_an_exchange_mode(cwd: Cwd, capsys, monkeypatch) -> None:
     code, _, err = run(capsys, monkeypatch, "keys", "check")
     assert code == 2 and "paper mode uses no keys" in err
+
+
+def test_stop_works_in_live_even_when_the_guard_rails_refuse(cwd: Cwd, capsys, monkeypatch, exchange: Exchange) -> None:
+    cwd.env.write_text(
+        f"CRBOT_MODE=live\nCRBOT_BINANCE_BASE_URL={exchange.url}\n"
+        f"BINANCE_API_KEY={KEY1}\nBINANCE_API_SECRET={SECRET1}\n"  # plain text, never confirmed
+    )
+    assert run(capsys, monkeypatch, "balance")[0] == 3
+    code, out, err = run(capsys, monkeypatch, "--json", "stop", "--reason", "guard test")
+    assert code == 0, err
+    assert '"trading_state": "HALTED"' in out or "HALTED" in out
+    code, _, err = run(capsys, monkeypatch, "resume", "--confirm")
+    assert code == 3 and "plain-text" in err  # resuming is trading again: the guard applies
