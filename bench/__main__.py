@@ -20,6 +20,7 @@ ALL = (
     "access",
     "secrets",
     "ticket_chart",
+    "golive",
 )
 
 

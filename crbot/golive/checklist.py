@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,6 +76,26 @@ def limits_fingerprint(limits: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(limits, sort_keys=True).encode()).hexdigest()[:16]
 
 
+class Memo:
+    """Items read from other journals and files (paper history, drill, monitoring, backups, kill switch) kept for
+    ``ttl_s`` by the gate, which evaluates before every live order (the paper history alone reads every paper
+    order and fill). The live journal's limits lock, override and the equity are read every time: a change
+    there re-locks live at once."""
+
+    def __init__(self, ttl_s: float = 60.0) -> None:
+        self.ttl_s = ttl_s
+        self._items: dict[str, tuple[float, Item]] = {}
+
+    def get(self, key: str, compute: Callable[[], Item]) -> Item:
+        now = time.monotonic()
+        found = self._items.get(key)
+        if found is not None and now - found[0] < self.ttl_s:
+            return found[1]
+        item = compute()
+        self._items[key] = (now, item)
+        return item
+
+
 def evaluate(
     settings: Settings,
     clock: Clock,
@@ -82,17 +103,19 @@ def evaluate(
     journals: ModeJournals,
     live_equity: Callable[[], Decimal | None] | None = None,
     conf: GoLiveSettings | None = None,
+    memo: Memo | None = None,
 ) -> Checklist:
     conf = conf or GoLiveSettings.load()
     now = clock.now()
     live = journals.get(Mode.LIVE)
+    slow = memo.get if memo is not None else (lambda _key, compute: compute())
     items = (
-        _drill(journals, conf, now),
-        _paper(journals, conf),
+        slow("drill", lambda: _drill(journals, conf, now)),
+        slow("paper", lambda: _paper(journals, conf)),
         _limits(live),
-        _monitoring(live, now, conf),
-        _backups(settings, conf, now),
-        _kill_switch(journals),
+        slow("monitoring", lambda: _monitoring(live, now, conf)),
+        slow("backups", lambda: _backups(settings, conf, now)),
+        slow("kill_switch", lambda: _kill_switch(journals)),
         _capital(live, conf, live_equity),
     )
     return Checklist(items=items, evaluated_at=now, override=current_override(live, conf, now))

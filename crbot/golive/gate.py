@@ -15,7 +15,7 @@ from crbot.clock import Clock
 from crbot.config import Settings
 from crbot.domain import Mode
 from crbot.errors import Denied, InvalidInput
-from crbot.golive.checklist import LOCK_ACTION, OVERRIDE_ACTION, Checklist, evaluate, limits_fingerprint
+from crbot.golive.checklist import LOCK_ACTION, OVERRIDE_ACTION, Checklist, Memo, evaluate, limits_fingerprint
 from crbot.golive.journals import ModeJournals
 from crbot.golive.settings import GoLiveSettings
 from crbot.journal import Journal
@@ -55,9 +55,12 @@ class LiveGate:
         self.journals = ModeJournals(settings, clock, own=journal)
         self.equity = equity
         self.conf = conf or GoLiveSettings.load()
+        self.memo = Memo()  # paper history, drill, kill switch: re-read at most once a minute
 
     def checklist(self) -> Checklist:
-        return evaluate(self.settings, self.clock, journals=self.journals, live_equity=self.equity, conf=self.conf)
+        return evaluate(
+            self.settings, self.clock, journals=self.journals, live_equity=self.equity, conf=self.conf, memo=self.memo
+        )
 
     def __call__(self) -> None:
         checklist = self.checklist()
