@@ -45,3 +45,27 @@ def test_lease_heartbeats_settings_and_evidence(journal_url):
         assert monitoring_evidence(journal, clock.now() - timedelta(seconds=1)).test_alert_at is None  # not yet
     finally:
         journal.close()
+
+
+def test_a_cycle_halts_on_postgresql_too(postgres_url, tmp_path, receiver):
+    from decimal import Decimal
+
+    from crbot.config import Settings
+    from crbot.domain import TradingState
+    from crbot.market.feed import ManualFeed
+    from crbot.runtime import build_runtime
+    from tests.conftest import PRICES, make_env
+    from tests.monitor.conftest import make_monitor
+    from tests.monitor.helpers import day_start
+
+    clock = ManualClock()
+    settings = Settings.load(make_env(tmp_path, CRBOT_DATABASE_URL=postgres_url), dotenv=False)
+    rt = build_runtime(settings, clock=clock, feed=ManualFeed(PRICES))
+    try:
+        rt.journal.snapshot_equity(Decimal("10300"), at=day_start(clock))
+        report = make_monitor(rt.service, (receiver.url,)).cycle()
+        assert report.halted_now and rt.service.trading_state().state is TradingState.HALTED
+        assert "loss 300.00 USDT" in rt.service.trading_state().reason
+        assert receiver.wait_for(1)[0]["title"] == "CRBOT HALTED automatically"
+    finally:
+        rt.journal.close()
