@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("backup", help="backups: create, list, verify, restore")
     sub.add_parser("audit", help="the audit trail (--since, --actor, --kind, --csv)")
     sub.add_parser("db", help="the journal's schema: current, upgrade").add_argument("db", nargs=argparse.REMAINDER)
+    # listed for --help; main() routes them to crbot/monitor/cli.py before parsing
+    sub.add_parser("monitor", help="the 24/7 monitor: sync, thresholds, kill triggers, alerts [--once] [--interval S]")
+    sub.add_parser("alert", help="alert targets: test (sends one), list (masked)")
     sim = sub.add_parser("sim", help="the local Binance-compatible exchange")
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     return p
