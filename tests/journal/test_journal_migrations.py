@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -228,3 +229,40 @@ def test_db_upgrade_creates_the_schema_of_an_empty_database(journal_url: str, cl
     journal = Journal(journal_url, clock)
     assert not journal.created  # the schema was already there
     journal.close()
+
+
+def test_a_journal_written_by_main_before_migrations_keeps_every_row(tmp_path: Path, clock: ManualClock) -> None:
+    """The journal file made by the pre-Alembic code itself (its SQL dump, tests/journal/fixtures), not a
+    reconstruction: refused as it is, then `db upgrade` keeps every row of every table byte for byte."""
+    path = tmp_path / "journal.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript((Path(__file__).parent / "fixtures" / "journal_main_v2.sql").read_text(encoding="utf-8"))
+    conn.close()
+    before = _rows(path)
+    assert before["schema_version"][-1][0] == 2 and len(before["orders"]) == 4 and len(before["fills"]) == 3
+
+    with pytest.raises(SchemaMismatch, match="version 2"):
+        Journal(f"sqlite:///{path}", clock)
+    done = _db(f"sqlite:///{path}", "upgrade")
+    assert done.returncode == 0, done.stderr
+
+    after = _rows(path)
+    assert after["schema_version"] == [*before["schema_version"], (3, after["schema_version"][-1][1])]
+    assert {t: r for t, r in after.items() if t != "schema_version"} == {
+        t: r for t, r in before.items() if t != "schema_version"
+    }
+    journal = Journal(f"sqlite:///{path}", clock)
+    assert journal.trading_state().reason == "before the upgrade"
+    assert [f.price for f in journal.fills()] == [Decimal("50000.00"), Decimal("50000.12345678"), Decimal("50000.00")]
+    assert {o.client_order_id: o.status for o in journal.orders()}["m2"] is OrderStatus.UNKNOWN
+    assert [o.client_order_id for o in journal.exits_of("e1")] == ["e1-sl", "e1-tp"]
+    journal.close()
+    assert _schema_diff(f"sqlite:///{path}") == []
+
+
+def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with sqlite3.connect(path) as conn:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in sorted(LEGACY_TABLES)
+        }
