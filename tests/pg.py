@@ -2,8 +2,9 @@
 
 - ``CRBOT_TEST_POSTGRES_URL`` set (CI): that server is used; its role needs CREATEDB.
 - Otherwise a throw-away server is started for the session (one per xdist worker) with PostgreSQL's own
-  ``initdb`` + ``pg_ctl`` in a temporary directory, on 127.0.0.1 and a free port. ``pg_ctl`` refuses to run
-  as root (and CI runs as root), so as root both run as the ``postgres`` user through ``runuser``.
+  ``initdb`` and ``postgres`` in a temporary directory, on 127.0.0.1 and a free port. PostgreSQL refuses to
+  run as root (and CI runs as root), so as root both run as the ``postgres`` user through ``runuser``. The
+  server is the session's child and is told to stop when the session dies, even by SIGKILL.
 - No server to be had: the PostgreSQL tests skip with the reason, and the terminal summary says the
   PostgreSQL half was not run; with ``CRBOT_REQUIRE_POSTGRES=1`` (CI) they fail instead.
 
@@ -13,8 +14,10 @@ and ``journal_url`` (parametrized: the same test on a SQLite file and on a fresh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -33,6 +36,7 @@ BIN_ENV = "CRBOT_POSTGRES_BIN"  # a directory holding initdb and pg_ctl, when no
 DEFAULT_BINS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
 SKIP_PREFIX = "PostgreSQL not available"  # the terminal summary finds skipped PostgreSQL tests by this
 START_TIMEOUT_S = 60
+DIR_PREFIX = "crbot-pg-"
 
 
 class PostgresUnavailable(Exception):
@@ -42,10 +46,18 @@ class PostgresUnavailable(Exception):
 class PostgresServer:
     """A PostgreSQL server reachable through ``admin_url`` (a role allowed to CREATE DATABASE)."""
 
-    def __init__(self, admin_url: URL, *, data_dir: Path | None = None, as_postgres: bool = False) -> None:
+    def __init__(
+        self,
+        admin_url: URL,
+        *,
+        data_dir: Path | None = None,
+        as_postgres: bool = False,
+        process: subprocess.Popen[bytes] | None = None,
+    ) -> None:
         self.admin_url = admin_url
         self._data_dir = data_dir
         self._as_postgres = as_postgres
+        self._process = process
         self._engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=2)
 
     def url_for(self, database: str) -> str:
@@ -64,7 +76,7 @@ class PostgresServer:
             # FORCE: a test that left a connection open (or failed half way) must not leak its database
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    def stop(self) -> None:
+    def stop(self, *, remove: bool = True) -> None:
         self._engine.dispose()
         if self._data_dir is None:
             return
@@ -75,7 +87,14 @@ class PostgresServer:
             check=False,
             timeout=60,
         )
-        shutil.rmtree(self._data_dir, ignore_errors=True)
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=10)
+        if remove:
+            shutil.rmtree(self._data_dir, ignore_errors=True)
 
     def _prefix(self) -> list[str]:
         return ["runuser", "-u", "postgres", "--"] if self._as_postgres else []
@@ -111,13 +130,16 @@ def server_from_env() -> PostgresServer | None:
 
 
 def start_server() -> PostgresServer:
-    """Start a throw-away server in a temporary directory (initdb + pg_ctl), trust auth on 127.0.0.1 only."""
+    """Start a throw-away server in a temporary directory (initdb, then the postmaster in the foreground as our
+    child), trust auth on 127.0.0.1 only. The postmaster gets SIGTERM when this process dies, however it dies
+    (pytest killed by a timeout included): no server outlives its test session."""
     initdb, pg_ctl = _binaries()
     as_postgres = os.geteuid() == 0
     if as_postgres and shutil.which("runuser") is None:
-        raise PostgresUnavailable("running as root and 'runuser' is missing (pg_ctl refuses to run as root)")
+        raise PostgresUnavailable("running as root and 'runuser' is missing (PostgreSQL refuses to run as root)")
+    _sweep_stale()
     # Not under pytest's tmp_path: as root that is private to root, and the server runs as postgres.
-    base = Path(tempfile.mkdtemp(prefix="crbot-pg-"))
+    base = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
     data, sock = base / "data", base / "sock"
     sock.mkdir()
     if as_postgres:
@@ -137,35 +159,41 @@ def start_server() -> PostgresServer:
     last = ""
     for _ in range(3):  # the free port may be taken between the probe and the server's bind
         port = _free_port()
-        options = (
-            f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-            " -c full_page_writes=off -c shared_buffers=16MB -c max_connections=200"
-        )
-        started = subprocess.run(
-            [*prefix, str(pg_ctl), "-D", str(data), "-o", options, "-l", str(base / "server.log"), "-w", "start"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=START_TIMEOUT_S,
-        )
-        if started.returncode == 0:
-            url = URL.create(
-                "postgresql+psycopg", username="postgres", host="127.0.0.1", port=port, database="postgres"
-            )
-            server = PostgresServer(url, data_dir=base, as_postgres=as_postgres)
-            if _answers(server):
-                return server
-            server.stop()
-            raise PostgresUnavailable("the server started but does not answer on 127.0.0.1")
+        command = [*prefix, str(pg_ctl.with_name("postgres")), "-D", str(data), "-p", str(port), "-k", str(sock)]
+        command += ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off"]
+        command += ["-c", "full_page_writes=off", "-c", "shared_buffers=16MB", "-c", "max_connections=200"]
         log = base / "server.log"
-        last = log.read_text(errors="replace")[-400:] if log.exists() else started.stderr
+        with log.open("ab") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        url = URL.create("postgresql+psycopg", username="postgres", host="127.0.0.1", port=port, database="postgres")
+        server = PostgresServer(url, data_dir=base, as_postgres=as_postgres, process=process)
+        if _answers(server, process):
+            return server
+        server.stop(remove=False)
+        last = log.read_text(errors="replace")[-400:]
     shutil.rmtree(base, ignore_errors=True)
-    raise PostgresUnavailable(f"pg_ctl start failed: {_one_line(last)}")
+    raise PostgresUnavailable(f"the PostgreSQL server did not start: {_one_line(last)}")
 
 
-def _answers(server: PostgresServer) -> bool:
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent (pytest) dies (runuser passes it on to postgres)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _sweep_stale() -> None:
+    """Remove data directories a killed session left behind: no postmaster.pid (stopped) and over an hour old."""
+    for old in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if not (old / "data" / "postmaster.pid").exists() and time.time() - old.stat().st_mtime > 3600:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _answers(server: PostgresServer, process: subprocess.Popen[bytes]) -> bool:
     deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
+    while process.poll() is None:
         try:
             with server._engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -174,6 +202,7 @@ def _answers(server: PostgresServer) -> bool:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.1)
+    return False  # the postmaster exited (e.g. the port was taken)
 
 
 def _binaries() -> tuple[Path, Path]:
