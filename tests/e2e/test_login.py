@@ -76,7 +76,7 @@ def test_login_wrong_password_login_order_stop_sign_out(tab: Page, locked_dashbo
     wait_idle(tab)
     sidebar = tab.get_by_test_id("stSidebar")
     expect(sidebar).to_contain_text("PAPER", timeout=WAIT_MS)  # the first run builds the runtime
-    expect(sidebar.get_by_role("link", name="Sign out")).to_be_visible()
+    expect(sidebar.get_by_role("link", name="Sign out")).to_be_visible(timeout=WAIT_MS)
     sidebar.get_by_role("link", name="Order ticket").click()  # (a page URL opened directly shows the frame)
     wait_idle(tab)
 
@@ -146,6 +146,6 @@ def test_the_pages_refuse_to_draw_when_served_without_the_gate(tab: Page, tmp_pa
     launcher.write_text(f"import streamlit as st\n\napp = st.App({str(ROOT / 'app.py')!r})\n")
     with dashboard(tmp_path, None, script=launcher) as url:
         tab.goto(url)
-        expect(tab.get_by_text("started without CRBOT's login gate")).to_be_visible()
+        expect(tab.get_by_text("started without CRBOT's login gate")).to_be_visible(timeout=WAIT_MS)
         expect(tab.locator(".st-key-stop")).to_have_count(0)
         expect(tab.get_by_test_id("stSidebar")).not_to_contain_text("PAPER")
