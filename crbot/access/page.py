@@ -8,12 +8,19 @@ handshake) again, a second lock on the same door.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import streamlit as st
 from streamlit.runtime import Runtime
 
-from crbot.access.core import SET_PASSWORD, access_for, gate_access
+from crbot.access.core import SET_PASSWORD, AuditSink, access_for, gate_access
 from crbot.access.sessions import COOKIE_NAME
+
+
+class Auditor(Protocol):
+    """What the pages pass to audit a password asked again: the runtime's journal."""
+
+    def audit(self, *, actor: str, action: str, detail: str, reason: str = "") -> None: ...
 
 
 def require_session() -> None:
@@ -72,7 +79,7 @@ def password_field(home: Path, key: str) -> bool:
     return True
 
 
-def confirm_password(home: Path, key: str, *, purpose: str, journal: object = None) -> str | None:
+def confirm_password(home: Path, key: str, *, purpose: str, journal: Auditor | None = None) -> str | None:
     """Check the password typed in ``password_field(home, key)`` and forget it: None when it is right (or
     no password is set), else what to tell the operator. Counts toward the failed-login lockout."""
     typed = st.session_state.pop(key, "") or ""
@@ -91,12 +98,12 @@ def confirm_password(home: Path, key: str, *, purpose: str, journal: object = No
     return f"Wrong dashboard password: wait {max(1, round(verdict.wait_s))} s before the next try. Nothing was done."
 
 
-def _journal_sink(journal: object) -> object:
+def _journal_sink(journal: Auditor | None) -> AuditSink | None:
     if journal is None:
         return None
 
     def write(actor: str, action: str, detail: str) -> None:
-        journal.audit(actor=actor, action=action, detail=detail)  # type: ignore[attr-defined]
+        journal.audit(actor=actor, action=action, detail=detail)
 
     return write
 
