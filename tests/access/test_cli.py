@@ -86,3 +86,42 @@ def test_as_a_process_the_password_is_never_an_argument(home: Path, tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert PASSWORD not in done.stdout + done.stderr
     assert PasswordStore(home).verify(PASSWORD)
+
+
+def test_on_a_terminal_the_prompt_is_hidden_and_asked_twice(home: Path, tmp_path: Path) -> None:
+    """A real pseudo-terminal: getpass turns echo off, so the typed password never shows in the output."""
+    import os
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI on the terminal
+        os.chdir(tmp_path)
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CRBOT_HOME": str(home)}
+        env.update(CRBOT_DASHBOARD_KDF="cheap", CRBOT_MODE="paper")
+        os.execve(sys.executable, [sys.executable, "-m", "crbot", "dashboard", "set-password"], env)
+    output = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal output
+        deadline = time.monotonic() + 60
+        while marker not in output and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1)
+            if ready:
+                try:
+                    output += os.read(fd, 1024)
+                except OSError:
+                    return
+
+    read_until(b"New dashboard password: ")
+    os.write(fd, PASSWORD.encode() + b"\n")
+    read_until(b"Again: ")
+    os.write(fd, PASSWORD.encode() + b"\n")
+    read_until(b"every signed-in session has ended")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    assert b"dashboard password set" in output
+    assert PASSWORD.encode() not in output  # never echoed
+    assert PasswordStore(home).verify(PASSWORD)
