@@ -81,12 +81,15 @@ class Gate:
     def _watch(self, cookie: str | None, receive: Receive, send: Send) -> Receive:
         """Every message the browser sends on the open websocket (a click, a rerun, a fragment's refresh) is
         checked and counts as activity: once the session has ended (signed out elsewhere, password changed,
-        absolute limit) the socket is closed before Streamlit sees the message, whatever the page is doing."""
+        idle) the socket is closed before Streamlit sees the message, whatever the page is doing. The absolute
+        limit is not applied here: a signed-in tab keeps STOP at hand however long it stays open."""
         access = self.access
 
         async def receive_checked() -> Message:
             message = await receive()
-            if message["type"] == "websocket.receive" and not access.sessions.check(cookie, access.store.fingerprint()):
+            if message["type"] == "websocket.receive" and not access.sessions.check(
+                cookie, access.store.fingerprint(), open_tab=True
+            ):
                 await send({"type": "websocket.close", "code": 1008, "reason": "session ended"})
                 return {"type": "websocket.disconnect", "code": 1008}
             return message

@@ -37,7 +37,8 @@ def require_session() -> None:
     if not access.enabled:
         return
     fingerprint = access.store.fingerprint()
-    if fingerprint and access.sessions.check(st.context.cookies.get(COOKIE_NAME), fingerprint):
+    cookie = st.context.cookies.get(COOKIE_NAME)
+    if fingerprint and access.sessions.check(cookie, fingerprint, open_tab=True):  # STOP stays at hand
         return
     minutes = round(access.settings.idle_s / 60)
     st.warning(

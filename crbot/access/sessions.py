@@ -4,7 +4,8 @@ Cookie value: ``v1.<session id>.<issued unix s>.<password fingerprint>.<HMAC-SHA
 a random 32-byte secret kept in ``CRBOT_HOME/dashboard_secret`` (0600). A cookie is good only when its
 HMAC matches, its fingerprint is the current password's (a password change ends every session), its
 session is still in the table (logout removes it; a restart forgets them all) and it was used within the
-idle limit and issued within the absolute limit. Times come from the injected Clock.
+idle limit and, for a new page load or websocket, issued within the absolute limit. Times come from the
+injected Clock.
 """
 
 from __future__ import annotations
@@ -80,8 +81,15 @@ class SessionBook:
         body = f"v1.{sid}.{int(now)}.{fingerprint}"
         return f"{body}.{self._mac(body)}"
 
-    def check(self, cookie: str | None, fingerprint: str, *, touch: bool = True) -> Session | None:
-        """The live session behind ``cookie``, or None. ``touch`` counts this use as activity."""
+    def check(
+        self, cookie: str | None, fingerprint: str, *, touch: bool = True, open_tab: bool = False
+    ) -> Session | None:
+        """The live session behind ``cookie``, or None. ``touch`` counts this use as activity.
+
+        ``open_tab``: a message on a websocket that is already open, or a run of its script. The absolute
+        limit then does not apply (a signed-in tab keeps STOP at hand however long it stays open); only a
+        new page load or websocket needs a session younger than ``max_s``. Sign-out, a password change and
+        idleness end it everywhere."""
         if not cookie or not fingerprint or len(cookie) > 256:
             return None
         body, _, mac = cookie.rpartition(".")
@@ -96,9 +104,11 @@ class SessionBook:
             entry = self._table.get(sid)
             if entry is None:
                 return None
-            if now - entry.last_seen > self.idle_s or now - entry.issued > self.max_s:
+            if now - entry.last_seen > self.idle_s:
                 del self._table[sid]
                 return None
+            if now - entry.issued > self.max_s and not open_tab:
+                return None  # kept for the tab still open: a reload signs in again
             if touch:
                 entry.last_seen = now
             return Session(sid=sid, client=entry.client)

@@ -101,11 +101,16 @@ def test_idle_and_absolute_expiry_with_an_injected_clock() -> None:
     assert book.check(cookie, "fp") is None  # and gone for good
 
     active = book.issue("c", "fp")
-    for _ in range(6):  # busy all along: the absolute limit still ends it
+    for _ in range(6):  # busy all along: the absolute limit still ends it for a new page load
         clock.advance(590)
         assert book.check(active, "fp") is not None
     clock.advance(590)
     assert book.check(active, "fp") is None
+    # ... but not for the tab still open on it (STOP stays at hand), until it goes idle
+    assert book.check(active, "fp", open_tab=True) is not None
+    assert book.check(active, "fp") is None
+    clock.advance(601)
+    assert book.check(active, "fp", open_tab=True) is None
 
 
 def test_logout_ends_only_that_session() -> None:
