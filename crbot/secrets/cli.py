@@ -81,18 +81,34 @@ def _note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _key_beside_values() -> None:
+    """A master key in the same .env as the values it protects protects nothing."""
+    if envfile.read(ENV_FILE).get("CRBOT_MASTER_KEY"):
+        _note(
+            f"warning: CRBOT_MASTER_KEY is in {ENV_FILE.resolve()}, beside the values it encrypts: move it out "
+            "(the key file, or the environment of the process)"
+        )
+
+
 def _read_two() -> tuple[str, str]:
+    """The key, then the secret: an HMAC secret on one line, or an Ed25519 / RSA private key's PEM block (stdin)."""
     if sys.stdin.isatty():
         key, secret = getpass.getpass("Binance API key: "), getpass.getpass("Binance API secret: ")
     else:
         key, secret = sys.stdin.readline(), sys.stdin.readline()
+        if secret.startswith("-----BEGIN"):  # a private key signs instead of the HMAC secret
+            lines = [secret]
+            while not lines[-1].startswith("-----END") and (line := sys.stdin.readline()):
+                lines.append(line)
+            secret = "".join(lines)
     values = (key.strip(), secret.strip())
     for name, value in zip(NAMES, values, strict=True):
         if not value:
             raise InvalidInput(
                 f"{name} is empty; nothing was written", hint="give the key, then the secret (two lines)"
             )
-        if len(value) > 512 or not value.isprintable() or " " in value:
+        pem = value.startswith("-----BEGIN") and value.rstrip().endswith("-----")
+        if len(value) > 4096 or (not pem and (len(value) > 512 or not value.isprintable() or " " in value)):
             raise InvalidInput(f"{name} does not look like a Binance key; nothing was written", hint="paste it again")
     return values
 
@@ -109,6 +125,7 @@ def _set() -> dict[str, Any]:
     if created:
         _note(f"Created a new master key at {config.master_key_file} (permissions 0600). {BACKUP}.")
     envfile.update(ENV_FILE, {NAMES[0]: master.encrypt(key), NAMES[1]: master.encrypt(secret)})
+    _key_beside_values()
     for name in NAMES:
         if os.environ.get(name) and not masterkey.is_encrypted(os.environ[name]):
             _note(f"warning: {name} is also set in the environment, which overrides .env: unset it")
@@ -143,6 +160,7 @@ def _masked(value: str, *, secret: bool) -> str:
 def _show() -> dict[str, Any]:
     settings = Settings.load()
     creds = KeySource(settings).current()
+    _key_beside_values()
     if settings.secrets.store != "env":
         how = settings.secrets.label
     elif plain_text_names(settings):

@@ -232,3 +232,28 @@ def test_stop_works_in_live_even_when_the_guard_rails_refuse(cwd: Cwd, capsys, m
     assert '"trading_state": "HALTED"' in out or "HALTED" in out
     code, _, err = run(capsys, monkeypatch, "resume", "--confirm")
     assert code == 3 and "plain-text" in err  # resuming is trading again: the guard applies
+
+
+def test_an_ed25519_private_key_can_be_the_secret(cwd: Cwd, capsys, monkeypatch) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pem = (
+        Ed25519PrivateKey.generate()
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    code, _, err = run(capsys, monkeypatch, "keys", "set", stdin=f"{KEY1}\n{pem}")
+    assert code == 0, err
+    values = envfile.read(cwd.env)
+    master = MasterKey((cwd.key_file.read_bytes().strip(),), "file")
+    assert master.decrypt(values["BINANCE_API_SECRET"], name="s") == pem.strip()
+    assert "PRIVATE KEY" not in cwd.env.read_text()
+
+
+def test_a_master_key_beside_the_values_is_warned_about(cwd: Cwd, capsys, monkeypatch) -> None:
+    cwd.env.write_text(f"CRBOT_MASTER_KEY={Fernet.generate_key().decode()}\n")
+    code, _, err = keys_set(capsys, monkeypatch)
+    assert code == 0 and "warning: CRBOT_MASTER_KEY is in" in err and "beside the values" in err
+    assert not cwd.key_file.exists()  # the key from .env was used, no file created
+    assert "warning: CRBOT_MASTER_KEY" in run(capsys, monkeypatch, "keys", "show")[2]
