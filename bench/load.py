@@ -8,8 +8,9 @@ The bots are the example bot (``examples/dca_bot.py --flip``: MARKET buy, then s
 process on its own symbol, paced to ``--fills-per-second / --bots`` orders per second; every order goes through
 the one order path. The 20 sessions are threads of this process sharing one runtime, as the dashboard's do:
 each page load reads the trading state, the account snapshot, open orders, recent orders, fills, the data
-version and the audit log, then waits 0.5 s. Each round ends with STOP pressed through the service (as the
-dashboard's button does); the figure is the time from the press to each bot refusing an order.
+version and the audit log, then waits 3 s (the sidebar's refresh; ``--page-pause``). Each round ends with STOP
+pressed through the service (as the dashboard's button does); the figure is the time from the press to each bot
+refusing an order, beside the time the latch itself took to commit.
 
 Afterwards: every journaled fill against the exchange's own trade list (paper book), by trade id (none lost,
 none twice), no order left without an outcome, no "database is locked" and no deadlock in any process.
@@ -40,7 +41,7 @@ from crbot.runtime import Runtime, build_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT")
-PAGE_PAUSE_S = 0.5
+PAGE_PAUSE_S = 3.0  # the sidebar's refresh period: what an open dashboard tab does
 TROUBLE = ("database is locked", "deadlock", "Traceback")
 
 
@@ -82,6 +83,7 @@ class Sessions:
 
     rt: Runtime
     count: int
+    pause_s: float = PAGE_PAUSE_S
     timings_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -128,7 +130,7 @@ class Sessions:
                 with self._lock:
                     self.timings_ms.append((time.perf_counter() - started) * 1000)
             loads += 1
-            self._stop.wait(PAGE_PAUSE_S)
+            self._stop.wait(self.pause_s)
 
 
 def operator_runtime(home: Path, journal_url: str) -> Runtime:
@@ -182,13 +184,24 @@ def spawn_bot(home: Path, journal_url: str, n: int, interval: float, logs: Path)
     return bot
 
 
-def stop_round(rt: Runtime, bots: list[BotProcess]) -> tuple[list[float], list[float], float | None]:
-    """Press STOP; (ms to each bot's refusal, ms to each bot hearing HALTED, ms to this process hearing it)."""
-    heard_here: list[float] = []
+def stop_round(rt: Runtime, bots: list[BotProcess]) -> tuple[list[float], list[float], float]:
+    """Press STOP; (ms to each bot's refusal, ms to each bot hearing HALTED, ms until HALTED was committed)."""
     assert rt.watch is not None
+    latch = rt.journal.set_trading_state
+    committed: list[float] = []
+
+    def timed_latch(*args: Any, **kwargs: Any) -> bool:  # when the latch's transaction committed (NOTIFY sent)
+        try:
+            return latch(*args, **kwargs)
+        finally:
+            committed.append(time.time())
+
+    rt.journal.set_trading_state = timed_latch  # type: ignore[method-assign]
     pressed = time.time()
-    rt.watch.subscribe(lambda r: heard_here.append(time.time()) if r.state is TradingState.HALTED else None)
-    report_ = rt.service.stop(reason="load benchmark: STOP pressed", actor="bench (dashboard)")
+    try:
+        report_ = rt.service.stop(reason="load benchmark: STOP pressed", actor="bench (dashboard)")
+    finally:
+        del rt.journal.set_trading_state
     if not report_.ok:
         print(f"   STOP report not ok: {report_.errors} {report_.left_open}", flush=True)
     refused, heard = [], []
@@ -201,7 +214,7 @@ def stop_round(rt: Runtime, bots: list[BotProcess]) -> tuple[list[float], list[f
             heard.append((event["heard"] - pressed) * 1000)
         bot.proc.wait(timeout=30)
     rt.watch.wait_for(lambda w: w.state is not None and w.state.state is TradingState.HALTED, 5)
-    return refused, heard, ((heard_here[0] - pressed) * 1000 if heard_here else None)
+    return refused, heard, (committed[0] - pressed) * 1000
 
 
 def integrity(rt: Runtime) -> dict[str, int]:
@@ -231,6 +244,7 @@ def run_load(
     bots: int = 4,
     sessions: int = 20,
     fills_per_second: float = 50,
+    page_pause_s: float = PAGE_PAUSE_S,
     label: str = "",
 ) -> list[str]:
     home = Path(tempfile.mkdtemp(prefix="crbot-load-"))
@@ -239,13 +253,13 @@ def run_load(
     rt = operator_runtime(home, journal_url)
     label = label or rt.journal.url.split(":")[0].split("+")[0]
     lines: list[str] = []
-    crowd = Sessions(rt, sessions)
+    crowd = Sessions(rt, sessions, page_pause_s)
     crowd.start()
     time.sleep(min(5.0, seconds / 4))  # the baseline: the sessions alone
     idle = crowd.take()
     refused_all: list[float] = []
     heard_all: list[float] = []
-    here_all: list[float] = []
+    latched_all: list[float] = []
     trouble: list[str] = []
     loaded: list[float] = []
     fills_before = sum(len(rt.journal.fills(symbol=s)) for s in SYMBOLS)
@@ -260,11 +274,10 @@ def run_load(
         time.sleep(seconds / rounds)
         traded_s += time.monotonic() - started
         loaded += crowd.take()
-        refused, heard, here = stop_round(rt, procs)
+        refused, heard, latched = stop_round(rt, procs)
         refused_all += refused
         heard_all += heard
-        if here is not None:
-            here_all.append(here)
+        latched_all.append(latched)
         for bot in procs:
             messages = [str(e.get("message", "")) for e in bot.events if e.get("event") in ("error", "gave_up")]
             trouble += [m for m in [*messages, bot.stderr.read_text()] if any(t in m for t in TROUBLE)]
@@ -278,6 +291,7 @@ def run_load(
     lines.append(report(f"{label}: STOP press -> each bot refuses an order", refused_all, "< 1000 ms"))
     if heard_all:
         lines.append(report(f"{label}: STOP press -> each bot's watch hears HALTED", heard_all))
+    lines.append(report(f"{label}: STOP press -> HALTED committed (the latch)", latched_all))
     summary = (
         f"{label}: {traded_s:.0f} s of trading, {fills} fills ({fills / traded_s:.1f}/s,"
         f" target {fills_per_second:g}/s);"
@@ -329,6 +343,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--bots", type=int, default=4)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--fills-per-second", type=float, default=50)
+    parser.add_argument("--page-pause", type=float, default=PAGE_PAUSE_S, help="seconds between a session's loads")
     args = parser.parse_args(argv)
     done: Callable[[], None] = lambda: None  # noqa: E731
     if args.backend == "postgresql":
@@ -343,6 +358,7 @@ def main(argv: list[str]) -> int:
             bots=args.bots,
             sessions=args.sessions,
             fills_per_second=args.fills_per_second,
+            page_pause_s=args.page_pause,
         )
     finally:
         done()
