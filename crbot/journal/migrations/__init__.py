@@ -8,4 +8,4 @@ is the head of versions/.
 from pathlib import Path
 
 DIRECTORY = Path(__file__).resolve().parent
-HEAD = "0002"
+HEAD = "0003"
