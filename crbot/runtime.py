@@ -120,6 +120,7 @@ def _binance_broker(settings: Settings, clock: Clock) -> Broker:
 
 def _mt5_broker(settings: Settings, clock: Clock) -> Broker:
     from crbot.broker.mt5 import MT5Broker
+    from crbot.secrets.source import with_mt5_password
 
     # Imports the package (a clear ConfigError off Windows) but calls no terminal: it connects on first use.
-    return MT5Broker.from_settings(settings, clock=clock)
+    return MT5Broker.from_settings(with_mt5_password(settings), clock=clock)  # enc: MT5_PASSWORD opened here

@@ -2,6 +2,7 @@
 
     keys set      the key, then the secret: hidden prompts on a terminal, two lines from stdin otherwise;
                   written encrypted (enc:...) to ./.env, every other line kept. Never as arguments.
+    keys set-mt5  MT5_PASSWORD the same way (CRBOT_BROKER=mt5)
     keys show     where the keys come from, masked
     keys rotate   a new master key; every enc: value in .env re-encrypted; the old key removed
     keys check    decrypt / fetch, call the exchange's account endpoint, run the live key permission audit
@@ -26,10 +27,10 @@ from crbot.config import Settings
 from crbot.errors import CrbotError, InvalidInput
 from crbot.secrets import envfile, masterkey
 from crbot.secrets.errors import MasterKeyError
-from crbot.secrets.source import NAMES, KeySource, plain_text_names
+from crbot.secrets.source import MT5_PASSWORD, NAMES, KeySource, plain_text_names
 
 ENV_FILE = Path(".env")
-USAGE = "use: python -m crbot keys set|show|rotate|check, or python -m crbot live confirm"
+USAGE = "use: python -m crbot keys set|set-mt5|show|rotate|check, or python -m crbot live confirm"
 BACKUP = (
     "BACK IT UP NOW (a password manager or an offline copy, never the repository): "
     "without it the encrypted keys in .env cannot be read"
@@ -52,6 +53,7 @@ def main(argv: Sequence[str], *, as_json: bool = False) -> int:
     install()
     commands: dict[tuple[str, ...], Callable[[], Any]] = {
         ("keys", "set"): _set,
+        ("keys", "set-mt5"): _set_mt5,
         ("keys", "show"): _show,
         ("keys", "rotate"): _rotate,
         ("keys", "check"): _check,
@@ -149,6 +151,20 @@ def _audit(settings: Settings, action: str, detail: str, *, reason: str = "") ->
         journal.audit(actor=f"cli:{settings.actor}", action=action, detail=detail, reason=reason)
     finally:
         journal.close()
+
+
+def _set_mt5() -> dict[str, Any]:
+    settings = Settings.load()
+    tty = sys.stdin.isatty()
+    password = (getpass.getpass("MT5 trading password: ") if tty else sys.stdin.readline()).strip()
+    if not password or len(password) > 256 or not password.isprintable():
+        raise InvalidInput("MT5_PASSWORD is empty or not a password; nothing was written", hint="type it again")
+    master, created = masterkey.load(settings.secrets, create=True)
+    if created:
+        _note(f"Created a new master key at {settings.secrets.master_key_file} (permissions 0600). {BACKUP}.")
+    envfile.update(ENV_FILE, {MT5_PASSWORD: master.encrypt(password)})
+    _key_beside_values()
+    return {"ok": True, "stored": f"{MT5_PASSWORD} encrypted in {ENV_FILE.resolve()}", "master_key": master.source}
 
 
 def _masked(value: str, *, secret: bool) -> str:

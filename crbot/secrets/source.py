@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 NAMES = ("BINANCE_API_KEY", "BINANCE_API_SECRET")
+MT5_PASSWORD = "MT5_PASSWORD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +37,23 @@ class Credentials:
 
 def plain_text_names(settings: Settings) -> list[str]:
     """Which exchange keys are set in plain text (the CLI and the dashboard warn; live refuses)."""
+    named = list(zip(NAMES, (settings.api_key, settings.api_secret), strict=True))
     if settings.secrets.store != "env":
-        return []
-    named = zip(NAMES, (settings.api_key, settings.api_secret), strict=True)
+        named = []  # the Binance keys come from the store
+    if settings.broker == "mt5":
+        named.append((MT5_PASSWORD, settings.mt5_password))
     return [n for n, v in named if v and not masterkey.is_encrypted(v.get())]
+
+
+def with_mt5_password(settings: Settings) -> Settings:
+    """The settings with MT5_PASSWORD decrypted (for the MT5 connector's start only)."""
+    from crbot.config import SecretStr
+
+    value = settings.mt5_password.get()
+    if not masterkey.is_encrypted(value):
+        return settings
+    master, _ = masterkey.load(settings.secrets)
+    return replace(settings, mt5_password=SecretStr(master.decrypt(value, name=MT5_PASSWORD)))
 
 
 def uses_plain_text(settings: Settings) -> bool:

@@ -257,3 +257,18 @@ def test_a_master_key_beside_the_values_is_warned_about(cwd: Cwd, capsys, monkey
     assert code == 0 and "warning: CRBOT_MASTER_KEY is in" in err and "beside the values" in err
     assert not cwd.key_file.exists()  # the key from .env was used, no file created
     assert "warning: CRBOT_MASTER_KEY" in run(capsys, monkeypatch, "keys", "show")[2]
+
+
+def test_the_mt5_password_is_stored_encrypted_and_opened_for_the_connector(cwd: Cwd, capsys, monkeypatch) -> None:
+    from crbot.config import Settings
+    from crbot.secrets.source import plain_text_names, with_mt5_password
+
+    cwd.env.write_text("CRBOT_BROKER=mt5\nCRBOT_MODE=demo\nMT5_LOGIN=1234\nMT5_PASSWORD=plain-pass\n")
+    assert plain_text_names(Settings.load()) == ["MT5_PASSWORD"]
+    code, out, err = run(capsys, monkeypatch, "keys", "set-mt5", stdin="Tr4ding-pa55!\n")
+    assert code == 0, err
+    assert "Tr4ding-pa55!" not in cwd.env.read_text() and "MT5_PASSWORD=enc:" in cwd.env.read_text()
+    settings = Settings.load()
+    assert plain_text_names(settings) == [] and settings.mt5_password.get().startswith("enc:")
+    assert with_mt5_password(settings).mt5_password.get() == "Tr4ding-pa55!"
+    assert "Tr4ding-pa55!" not in repr(with_mt5_password(settings)) + out + err
