@@ -244,7 +244,11 @@ def test_every_login_logout_and_failure_is_audited(server: tuple[str, Path]) -> 
     request(url, "GET", "/logout", headers={"Cookie": cookie})
     events = Journal(f"sqlite:///{home / 'journal.db'}", SystemClock()).audit_events()
     by_action = {e.action: e for e in events}
-    assert {"dashboard_login_failed", "dashboard_login", "dashboard_logout"} <= set(by_action)
+    server_log = "".join(p.read_text()[-2000:] for p in home.glob("streamlit-*.log"))
+    assert {"dashboard_login_failed", "dashboard_login", "dashboard_logout"} <= set(by_action), (
+        [(e.action, e.actor) for e in events],
+        server_log,
+    )
     assert by_action["dashboard_login_failed"].actor.startswith("dashboard@")
     assert any(e.actor == "dashboard@10.5.5.5" for e in events if e.action == "dashboard_login_failed")
     assert all(PASSWORD not in f"{e.detail}{e.reason}" for e in events)
