@@ -174,21 +174,27 @@ def _masked(value: str, *, secret: bool) -> str:
 
 
 def _show() -> dict[str, Any]:
+    from crbot.secrets.source import with_mt5_password
+
     settings = Settings.load()
-    creds = KeySource(settings).current()
     _key_beside_values()
-    if settings.secrets.store != "env":
+    creds = KeySource(settings).current() if settings.broker != "mt5" else None  # what is missing, first
+    plain = plain_text_names(settings)
+    if settings.secrets.store != "env" and settings.broker != "mt5":
         how = settings.secrets.label
-    elif plain_text_names(settings):
-        how = "PLAIN TEXT in .env / environment (run `python -m crbot keys set`)"
+    elif plain:
+        how = f"PLAIN TEXT: {', '.join(plain)} (encrypt: python -m crbot keys set / set-mt5)"
     else:
         how = f"encrypted in .env (master key: {masterkey.load(settings.secrets)[0].source})"
-    return {
-        "mode": settings.mode.value,
-        "source": how,
-        NAMES[0]: _masked(creds.api_key, secret=False),
-        NAMES[1]: _masked(creds.api_secret, secret=True),
-    }
+    shown: dict[str, Any] = {"mode": settings.mode.value, "broker": settings.broker, "source": how}
+    if settings.broker == "mt5":
+        password = with_mt5_password(settings).mt5_password.get()
+        shown[MT5_PASSWORD] = _masked(password, secret=True) if password else "(not set)"
+        return shown
+    if creds is not None:
+        shown[NAMES[0]] = _masked(creds.api_key, secret=False)
+        shown[NAMES[1]] = _masked(creds.api_secret, secret=True)
+    return shown
 
 
 def _rotate() -> dict[str, Any]:

@@ -272,3 +272,5 @@ def test_the_mt5_password_is_stored_encrypted_and_opened_for_the_connector(cwd: 
     assert plain_text_names(settings) == [] and settings.mt5_password.get().startswith("enc:")
     assert with_mt5_password(settings).mt5_password.get() == "Tr4ding-pa55!"
     assert "Tr4ding-pa55!" not in repr(with_mt5_password(settings)) + out + err
+    code, out, err = run(capsys, monkeypatch, "keys", "show")
+    assert code == 0 and "MT5_PASSWORD: ******** (13 characters)" in out and "encrypted in .env" in out, err
