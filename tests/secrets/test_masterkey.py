@@ -130,3 +130,17 @@ def test_settings_hold_enc_values_unopened(tmp_path: Path) -> None:
     env = make_env(tmp_path, CRBOT_MODE="testnet", BINANCE_API_KEY=master.encrypt(KEY))
     settings = Settings.load(env, dotenv=False)  # no master key anywhere: loading must not need it
     assert settings.api_key.get().startswith("enc:") and KEY not in repr(settings)
+
+
+def test_paper_mode_never_loads_the_keys(tmp_path: Path) -> None:
+    from crbot.runtime import build_runtime
+
+    master = MasterKey((Fernet.generate_key(),), "test")
+    env = make_env(tmp_path, BINANCE_API_KEY=master.encrypt(KEY), BINANCE_API_SECRET=master.encrypt(KEY))
+    env["CRBOT_MASTER_KEY_FILE"] = str(tmp_path / "nowhere" / "master.key")  # no key: opening would fail
+    runtime = build_runtime(Settings.load(env, dotenv=False))
+    try:
+        assert runtime.broker.name.startswith("paper")
+    finally:
+        runtime.journal.close()
+    assert not (tmp_path / "nowhere").exists()
