@@ -16,7 +16,6 @@ to S3 (boto3; any S3-compatible endpoint).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import shutil
@@ -28,10 +27,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from crbot.backup_files import (
+    BackupFailed,
+    copy_database,
+    file_sha,
+    integrity,
+    restore_into,
+    table_sums,
+    upload_s3,
+)
 from crbot.clock import Clock
 from crbot.config import Settings
 from crbot.domain import Mode
-from crbot.errors import ConfigError, CrbotError, InvalidInput
+from crbot.errors import CrbotError, InvalidInput
 from crbot.golive.journals import journal_url_for, sqlite_path
 from crbot.golive.settings import BackupSettings
 from crbot.home import PAPER_BOOK
@@ -41,13 +49,6 @@ from crbot.sqlite import PRIVATE_DIR, SIDECARS, private_file
 logger = logging.getLogger(__name__)
 
 PREFIX, PARTIAL, MANIFEST, VERIFIED = "crbot-", ".partial", "manifest.json", "verify.json"
-BUSY_TIMEOUT_S = 15.0
-
-
-class BackupFailed(CrbotError):
-    """A backup could not be made, verified or restored; nothing was replaced."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,7 +126,7 @@ def create_backup(
         for index, source in enumerate(files):
             inside = source.name if sum(f.name == source.name for f in files) == 1 else f"{index}-{source.name}"
             target = partial / inside
-            _copy(source, target)
+            copy_database(source, target)
             sums.append(_summarise(target, inside, str(source)))
         manifest = {"name": name, "created_at": now.isoformat(), "files": [_sum_json(s) for s in sums]}
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -170,54 +171,8 @@ def _free_name(folder: Path, now: datetime) -> str:
     return name
 
 
-def _copy(source: Path, target: Path) -> None:
-    """SQLite's online backup, all pages in one step (one consistent snapshot), into a self-contained file."""
-    private_file(target)
-    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_S)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode = DELETE")  # one file, no -wal beside it
-        dst.commit()
-    except sqlite3.Error as exc:
-        raise BackupFailed(f"could not copy {source}: {exc}", hint="check the disk space and the file") from exc
-    finally:
-        dst.close()
-        src.close()
-
-
 def _summarise(path: Path, name: str, source: str) -> FileSum:
-    return FileSum(name=name, source=source, sha256=_file_sha(path), size=path.stat().st_size, tables=_tables(path))
-
-
-def _file_sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _tables(path: Path) -> dict[str, dict[str, object]]:
-    """Row count and a checksum of every row of every table (in rowid order)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        names = [
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-            )
-        ]
-        result: dict[str, dict[str, object]] = {}
-        for table in names:
-            digest, rows = hashlib.sha256(), 0
-            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid'):  # names from the file itself
-                digest.update(repr(row).encode())
-                rows += 1
-            result[table] = {"rows": rows, "sha256": digest.hexdigest()}
-        return result
-    finally:
-        conn.close()
+    return FileSum(name=name, source=source, sha256=file_sha(path), size=path.stat().st_size, tables=table_sums(path))
 
 
 def _sum_json(s: FileSum) -> dict[str, object]:
@@ -313,16 +268,16 @@ def verify_backup(path: Path, clock: Clock) -> Verification:
             if not file.exists():
                 problems.append(f"{f.name}: missing")
                 continue
-            if _file_sha(file) != f.sha256:
+            if file_sha(file) != f.sha256:
                 problems.append(f"{f.name}: checksum differs from the manifest (the file changed or is corrupted)")
             restored = Path(scratch) / f.name
             try:
-                _restore_into(file, restored)
-                integrity = _integrity(restored)
-                if integrity != "ok":
-                    problems.append(f"{f.name}: integrity check: {integrity}")
+                restore_into(file, restored)
+                checked_ok = integrity(restored)
+                if checked_ok != "ok":
+                    problems.append(f"{f.name}: integrity check: {checked_ok}")
                     continue
-                tables = _tables(restored)
+                tables = table_sums(restored)
             except (sqlite3.Error, BackupFailed) as exc:
                 problems.append(f"{f.name}: cannot be restored: {exc}")
                 continue
@@ -351,25 +306,6 @@ def verify_backup(path: Path, clock: Clock) -> Verification:
     return result
 
 
-def _restore_into(backup_file: Path, target: Path) -> None:
-    src = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
-    dst = sqlite3.connect(target, timeout=BUSY_TIMEOUT_S)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-
-
-def _integrity(path: Path) -> str:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return "; ".join(r[0] for r in conn.execute("PRAGMA integrity_check"))
-    finally:
-        conn.close()
-
-
-# ---- restore ---------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Restored:
     name: str
@@ -407,11 +343,11 @@ def restore_backup(settings: Settings, clock: Clock, *, name: str | None, confir
         target.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         if target.exists():
             aside = target.with_name(f"{target.name}.replaced-{stamp}")
-            _copy(target, aside)
+            copy_database(target, aside)
             kept.append(str(aside))
         private_file(target)
         try:
-            _restore_into(backup.path / f.name, target)
+            restore_into(backup.path / f.name, target)
         except sqlite3.Error as exc:
             raise BackupFailed(
                 f"restoring {target} failed: {exc}",
@@ -497,26 +433,3 @@ class BackupScheduler:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
-
-
-def upload_s3(path: Path, conf: BackupSettings) -> str:
-    """Copy the backup folder's files to s3://bucket/prefix/<name>/; returns that URL (recorded beside it)."""
-    try:
-        import boto3
-        from boto3.exceptions import Boto3Error
-        from botocore.exceptions import BotoCoreError, ClientError
-    except ImportError as exc:  # pinned in requirements.txt; a broken environment says so
-        raise ConfigError("boto3 is not installed", hint="pip install -r requirements.txt") from exc
-    client = boto3.client("s3", endpoint_url=conf.aws_endpoint_url or None)
-    prefix = f"{conf.s3_prefix.strip('/')}/{path.name}".lstrip("/")
-    try:
-        for file in sorted(p for p in path.iterdir() if p.is_file()):
-            client.upload_file(str(file), conf.s3_bucket, f"{prefix}/{file.name}")
-    except (BotoCoreError, ClientError, Boto3Error) as exc:
-        raise BackupFailed(
-            f"the backup {path.name} was made, but its copy to s3://{conf.s3_bucket}/{prefix} failed: {exc}",
-            hint="check CRBOT_BACKUP_S3_BUCKET, CRBOT_AWS_ENDPOINT_URL and the AWS credentials",
-        ) from exc
-    url = f"s3://{conf.s3_bucket}/{prefix}/"
-    (path / "s3.txt").write_text(url + "\n", encoding="utf-8")
-    return url

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from crbot import backup
+from crbot.backup_files import file_sha, table_sums
 from crbot.config import Settings
 from crbot.domain import OrderRequest, OrderType, Side
 from crbot.errors import CrbotError, InvalidInput
@@ -23,7 +24,7 @@ def _conf(settings: Settings, **env: str) -> BackupSettings:
 
 
 def _tables(path: Path) -> dict[str, dict[str, object]]:
-    return backup._tables(path)
+    return table_sums(path)
 
 
 def _buy(service, price: Decimal) -> None:
@@ -112,7 +113,7 @@ def test_a_table_rewritten_inside_the_backup_is_caught_by_the_restore_check(runt
     raw.close()
     for f in manifest["files"]:  # someone even fixed the file checksum: the table check still catches it
         if f["name"] == "paper_exchange.db":
-            f["sha256"] = backup._file_sha(made.path / "paper_exchange.db")
+            f["sha256"] = file_sha(made.path / "paper_exchange.db")
     (made.path / "manifest.json").write_text(json.dumps(manifest))
     result = backup.verify_backup(made.path, clock)
     assert not result.ok and any(f"table {table} restores 0 rows" in p for p in result.problems), result.problems
