@@ -52,6 +52,9 @@ def _live(rt: Runtime, store: MonitorStore) -> None:
             "No `python -m crbot monitor` is running: the checks and kill triggers run only while a dashboard is "
             "open. Run the monitor as a service (README, Monitoring) to watch the account 24/7."
         )
+    for check in (c for c in checks.values() if c.status == "breach"):  # first, where a phone shows it
+        action = ACTION_TEXT.get(check.action, check.action)
+        st.error(f"**{SPEC_BY_NAME[check.name].label}** breached ({action}): {check.detail}", icon=":material/warning:")
     if lease is not None:
         cycle = local_time(lease.last_cycle_at) if lease.last_cycle_at else "never"
         st.caption(f"Acting monitor: {lease.holder} · last cycle {cycle} · lease until {local_time(lease.expires_at)}")

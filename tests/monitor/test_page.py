@@ -50,6 +50,8 @@ def test_a_breach_is_shown_red_with_its_action(page, runtime):
     monitor_for(runtime).cycle()
     rows = {r["Check"]: r for r in _table(page("monitoring").run(), "Check").to_dict("records")}
     assert rows["Daily loss"]["Status"] == "BREACH" and "loss 3" in rows["Daily loss"]["Detail"]
+    errors = " ".join(str(e.value) for e in page("monitoring").run().error)
+    assert "**Daily loss** breached (HALT trading): Daily loss: loss 3" in errors
     assert runtime.service.trading_state().state.value == "HALTED"
 
 
