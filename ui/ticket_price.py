@@ -8,6 +8,7 @@ cache only (``fetch=False``): typing never costs an exchange request; the lines 
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import streamlit as st
@@ -17,6 +18,8 @@ from crbot.errors import InvalidInput
 from crbot.runtime import Runtime
 from ui.candles import Level, candle_figure, tick_format
 from ui.fmt import browser_zone, local_time, parse_decimal, price, zone_name
+
+logger = logging.getLogger(__name__)
 
 TIMEFRAME = "t_timeframe"
 TIMEFRAMES = ("1m", "5m", "1h", "1d")
@@ -60,8 +63,12 @@ def _panel(rt: Runtime, symbol: str) -> None:
     rules = rt.service.broker.rules().get(symbol)
     tick = rules.tick_size if rules is not None else None
     interval = st.session_state.get(TIMEFRAME) or TIMEFRAMES[0]
-    candles = rt.service.candles(symbol, interval, fetch=fetch) or rt.service.candles(symbol, interval)
-    quote = rt.service.quote(symbol, fetch=fetch) or (rt.service.quote(symbol) if fetch else None)
+    try:
+        candles = rt.service.candles(symbol, interval, fetch=fetch) or rt.service.candles(symbol, interval)
+        quote = rt.service.quote(symbol, fetch=fetch) or (rt.service.quote(symbol) if fetch else None)
+    except Exception as err:  # price context is a help: it never takes the ticket down
+        logger.warning("ticket price context: %s", err)
+        candles, quote = None, None
     snap = rt.service.snapshot()
     last, as_of = snap.prices.get(symbol), snap.taken_at
     if candles is not None and candles.bars and candles.taken_at >= as_of:  # the fresher of the two

@@ -125,6 +125,7 @@ class MarketData:
         self._lock = threading.Lock()
         self._candles: dict[tuple[str, str], Candles] = {}
         self._quotes: dict[str, Quote] = {}
+        self._fetching: dict[tuple[str, str], threading.Lock] = {}
 
     def available(self) -> bool:
         return callable(getattr(self._broker(), "klines", None))
@@ -141,6 +142,19 @@ class MarketData:
             return cached
         if not fetch:
             return None
+        with self._fetch_lock(key):  # tabs refreshing at once share one request
+            with self._lock:
+                latest = self._candles.get(key)
+            if latest is not None and latest is not cached and now - latest.taken_at < CANDLE_TTL[interval]:
+                return latest
+            return self._fetch(symbol, interval, cached, now)
+
+    def _fetch_lock(self, key: tuple[str, str]) -> threading.Lock:
+        with self._lock:
+            return self._fetching.setdefault(key, threading.Lock())
+
+    def _fetch(self, symbol: str, interval: str, cached: Candles | None, now: datetime) -> Candles:
+        key = (symbol, interval)
         klines = getattr(self._broker(), "klines", None)
         if klines is None:
             return Candles(symbol=symbol, interval=interval, bars=(), taken_at=now, error="this venue has no candles")

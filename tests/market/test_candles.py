@@ -4,6 +4,7 @@ Client against the local exchange) and of Binance public data, cached so typing 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
@@ -145,3 +146,29 @@ def test_binance_public_feed_klines_and_book() -> None:
         )
         assert feed.book("BTCUSDT") == (D("100.9"), D("101.1"))
         assert fake.calls("/api/v3/klines") == [{"symbol": "BTCUSDT", "interval": "1m", "limit": "120"}]
+
+
+def test_tabs_refreshing_at_once_share_one_request() -> None:
+    release, entered = threading.Event(), threading.Semaphore(0)
+
+    class Clock(ManualClock):
+        def now(self):  # every caller asks the time first: the test knows when all five are in
+            entered.release()
+            return super().now()
+
+    class Slow(CountingBroker):
+        def klines(self, symbol: str, interval: str, limit: int) -> list[Bar]:
+            release.wait(timeout=30)
+            return super().klines(symbol, interval, limit)
+
+    broker = Slow([_point(T0, "100")])
+    market = MarketData(broker=lambda: broker, clock=Clock(T0))
+    threads = [threading.Thread(target=market.candles, args=("BTCUSDT", "1m")) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for _ in threads:
+        assert entered.acquire(timeout=30)
+    release.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert broker.calls["klines"] == 1
