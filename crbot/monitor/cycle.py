@@ -36,6 +36,7 @@ ACTOR = "crbot:monitor"
 LEASE_CYCLES = 3
 MIN_LEASE = timedelta(seconds=30)
 CUT_FACTOR = Decimal("0.5")
+HEARTBEAT_KEEP, PRUNE_EVERY = timedelta(days=7), timedelta(hours=1)
 _AUDITED = ("trading_state", "position_unprotected", "stop_incomplete")
 
 # `python -m crbot monitor --once` exit codes (README)
@@ -99,6 +100,7 @@ class Monitor:
         self._failed_cycles = 0
         self._started_up = False
         self._banned = False
+        self._pruned_at: datetime | None = None
         self._lock = threading.Lock()  # one cycle at a time in this process (dashboard sessions share it)
         self._last_try = float("-inf")
 
@@ -153,6 +155,9 @@ class Monitor:
         cursor = self._audit_alerts(lease.audit_cursor if lease else None)
         self.store.save_checks([self._state(r, previous.get(r.name), now, actions) for r in results])
         self.store.mark_cycle(self.holder, now=now, audit_cursor=cursor)
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:  # one row per process ever started
+            self._pruned_at = now
+            self.store.prune_heartbeats(now - HEARTBEAT_KEEP)
         state = self.service.trading_state().state
         return CycleReport(
             at=now,

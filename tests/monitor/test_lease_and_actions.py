@@ -173,3 +173,11 @@ def test_real_paper_fills_feed_latency_and_slippage(service, clock):
     assert by["latency_p50_ms"].status == "ok" and "over 1 orders" in by["latency_p50_ms"].detail
     assert by["slippage_bps"].breached and by["slippage_bps"].value == pytest.approx(5.0, abs=0.5)
     assert service.risk_limits().max_order_notional == Decimal("500")  # cut
+
+
+def test_heartbeats_older_than_a_week_are_pruned(service, clock):
+    store = MonitorStore(service.journal)
+    store.beat(process_id="cli:old:1", kind="cli", host="old", pid=1, now=clock.now(), detail="")
+    clock.advance(8 * 24 * 3600)
+    make_monitor(service).cycle()
+    assert [h.process_id for h in store.heartbeats()] == [service.heartbeat.process_id]
