@@ -10,7 +10,7 @@ from crbot.errors import CrbotError
 from crbot.portfolio import equity
 from crbot.runtime import Runtime
 from ui import charts
-from ui.fmt import as_float, num, usdt
+from ui.fmt import as_float, browser_zone, num, usdt, zone_name
 from ui.runtime import get_runtime
 
 
@@ -71,7 +71,11 @@ def _equity_curve(rt: Runtime) -> None:
     if len(frame) < 2:
         st.info("The equity curve starts after a few snapshots (one every 30 s while the dashboard is open).")
         return
-    st.plotly_chart(charts.equity_figure(frame), width="stretch", config={"displayModeBar": False})
+    # wall-clock times of the browser's zone (plotly.js ignores offsets), the zone named on the axis
+    local = pd.to_datetime(frame["time"], utc=True).dt.tz_convert(browser_zone()).dt.tz_localize(None)
+    fig = charts.equity_figure(frame.assign(time=local))
+    fig.update_layout(xaxis_title=f"Time ({zone_name()})", yaxis_tickformat=",.2f")
+    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False})
 
 
 if __name__ == "__main__":

@@ -144,3 +144,17 @@ def test_times_are_in_the_browsers_zone_with_the_zone_named(page, runtime) -> No
 
     utc = page("ticket").run()  # a browser that names no zone: UTC, never the server's zone
     assert " UTC" in " ".join(str(c.value) for c in utc.caption)
+
+
+def test_the_equity_curve_is_drawn_in_the_browsers_zone(page, runtime) -> None:
+    from datetime import UTC, datetime
+
+    for hour, value in ((14, "10000"), (15, "10010")):
+        runtime.journal.snapshot_equity(Decimal(value), at=datetime(2026, 1, 15, hour, 0, tzinfo=UTC))
+    at = page("balance")
+    at.context = {"timezone": "America/New_York"}
+    at.run()
+    spec = _chart(at)
+    assert spec["layout"]["xaxis"]["title"]["text"] == "Time (America/New_York)"
+    shown = [x[:19] for x in spec["data"][0]["x"][:2]]
+    assert shown == ["2026-01-15T09:00:00", "2026-01-15T10:00:00"]  # 14:00 UTC is 09:00 EST
