@@ -67,7 +67,9 @@ def main(argv: Sequence[str], *, as_json: bool = False) -> int:
                 hint="keys are read from a hidden prompt or stdin, never from arguments (shell history keeps those)",
             )
         if command is None:
-            raise InvalidInput(f"unknown command: {' '.join(argv[:2])[:40] or '(none)'}", hint=USAGE)
+            known = {c for _, c in commands}
+            what = argv[1] if len(argv) > 1 and argv[1] in known else "(not shown: it may be a key)"
+            raise InvalidInput(f"unknown {argv[0] if argv else ''} command {what}", hint=USAGE)
         result = command()
     except CrbotError as exc:
         if as_json:

@@ -274,3 +274,10 @@ def test_the_mt5_password_is_stored_encrypted_and_opened_for_the_connector(cwd: 
     assert "Tr4ding-pa55!" not in repr(with_mt5_password(settings)) + out + err
     code, out, err = run(capsys, monkeypatch, "keys", "show")
     assert code == 0 and "MT5_PASSWORD: ******** (13 characters)" in out and "encrypted in .env" in out, err
+
+
+def test_a_key_typed_as_a_command_is_not_echoed(cwd: Cwd, capsys, monkeypatch) -> None:
+    code, out, err = run(capsys, monkeypatch, "keys", KEY1)
+    assert code == 2 and "not shown" in err and KEY1[:6] not in out + err
+    code, _, err = run(capsys, monkeypatch, "live", "set")
+    assert code == 2 and "unknown live command set" in err
