@@ -18,6 +18,7 @@ from ui.monitor_hook import monitor_for
 from ui.runtime import actor, get_runtime
 
 MONITOR_FRESH = timedelta(minutes=2)
+REMOVING = "monitoring_removing_target"  # index of the target whose removal awaits confirmation
 TILES = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "slippage_bps", "reject_rate_pct", "weight_pct",
          "error_streak", "feed_age_s")  # fmt: skip
 STATUS = {"ok": "OK", "breach": "BREACH", "no_data": "no data"}
@@ -161,8 +162,19 @@ def _alerts(rt: Runtime, store: MonitorStore) -> None:
     for i, url in enumerate(saved):
         left, right = st.columns([4, 1])
         left.markdown(f"- `{mask(url)}` · set here")
-        if right.button("Remove", key=f"mon_remove_{i}", icon=":material/delete:"):
-            save_urls(store, tuple(u for u in saved if u != url), actor=actor(rt), clock=rt.clock)
+        if st.session_state.get(REMOVING) == i:  # confirmed in a second click: the last target silences alerts
+            last = " It is the last target: alerts will only be logged." if len(all_urls) == 1 else ""
+            st.warning(f"Remove `{mask(url)}`?{last}")
+            yes, no = st.columns(2)
+            if yes.button("Yes, remove", key=f"mon_remove_yes_{i}", type="primary"):
+                save_urls(store, tuple(u for u in saved if u != url), actor=actor(rt), clock=rt.clock)
+                st.session_state.pop(REMOVING, None)
+                st.rerun()
+            if no.button("Cancel", key=f"mon_remove_no_{i}"):
+                st.session_state.pop(REMOVING, None)
+                st.rerun()
+        elif right.button("Remove", key=f"mon_remove_{i}", icon=":material/delete:"):
+            st.session_state[REMOVING] = i
             st.rerun()
     with st.form("monitoring_add_target", enter_to_submit=False, clear_on_submit=True):
         new = st.text_input(

@@ -77,3 +77,9 @@ def make_monitor(
     store = MonitorStore(service.journal)
     notifier = Notifier(store=store, clock=service.clock, urls=lambda: urls, sleep=sleep or (lambda s: None))
     return Monitor(service=service, notifier=notifier, holder=holder, interval=timedelta(seconds=interval_s))
+
+
+@pytest.fixture(autouse=True)
+def _no_alert_targets_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's or CI's CRBOT_ALERT_URLS must never receive test alerts (tests set their own)."""
+    monkeypatch.delenv("CRBOT_ALERT_URLS", raising=False)

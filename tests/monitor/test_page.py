@@ -95,3 +95,17 @@ def test_a_threshold_is_changed_with_a_reason_and_audited(page, runtime):
     assert settings["threshold.latency_p95_ms"] == "750" and settings["action.latency_p95_ms"] == "cut"
     (event,) = [e for e in runtime.journal.audit_events() if e.action == "monitor_thresholds"]
     assert event.reason == "exchange is slower from this host" and "threshold.latency_p95_ms=750" in event.detail
+
+
+def test_removing_a_target_is_confirmed(page, runtime, receiver):
+    from crbot.monitor.alerts import save_urls
+
+    store = MonitorStore(runtime.journal)
+    save_urls(store, (receiver.url + "?token=X1",), actor="t", clock=runtime.clock)
+    at = page("monitoring").run()
+    at.button(key="mon_remove_0").click().run()
+    assert "alert_urls" in store.settings() and store.settings()["alert_urls"]  # not yet
+    assert "It is the last target" in " ".join(str(w.value) for w in at.warning)
+    at.button(key="mon_remove_yes_0").click().run()
+    assert store.settings()["alert_urls"] == ""
+    assert not at.exception
