@@ -6,12 +6,14 @@ Building touches no network: ``service.start_up()`` is the step that needs the e
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from crbot.broker.base import Broker
 from crbot.clock import Clock, SystemClock
 from crbot.config import Settings
 from crbot.domain import Mode
+from crbot.errors import CrbotError, Denied
 from crbot.home import open_journal, prepare_home
 from crbot.journal import Journal
 from crbot.market.feed import PriceFeed
@@ -30,6 +32,17 @@ class Runtime:
     broker: Broker
     service: TradingService
     watch: StateWatch | None = None  # long-running processes: the trading state pushed, fail closed
+    guard_per_order: bool = False  # live, dashboard: the guard is asked per order and by the frame, not at start
+
+    def live_refusal(self) -> str | None:
+        """Why live mode's guard refuses to trade now (orders are denied; STOP works), or None."""
+        if not self.guard_per_order:
+            return None
+        try:
+            _live_guard(self.settings, self.journal, close=False)
+        except CrbotError as exc:
+            return str(exc)
+        return None
 
 
 def build_runtime(
@@ -39,17 +52,21 @@ def build_runtime(
     feed: PriceFeed | None = None,
     watch_state: bool = False,
     live_guard: bool = True,
+    live_refusal_denies_orders: bool = False,
 ) -> Runtime:
     """``watch_state``: start a ``StateWatch`` (a thread with its own database connection) so this process hears
     STOP within a second and refuses orders while the journal is unreachable; for processes that stay up
     (dashboard, API server, monitor, bots). A one-shot CLI command reads the state per order and needs none.
-    ``live_guard=False`` only for STOP and cancels: halting never waits for live mode's guard rails."""
+    ``live_guard=False`` only for STOP and cancels: halting never waits for live mode's guard rails.
+    ``live_refusal_denies_orders``: when the guard refuses live mode, build anyway and deny every order with its
+    reason (the dashboard: its frame and STOP must draw whatever state the account is in)."""
     settings = settings or Settings.load()
     clock = clock or SystemClock()
     prepare_home(settings.home)  # 0700, writable, or a clear error
     install_redaction()  # every log line of this process: no key, secret, signature or token
     journal = open_journal(settings, clock)  # HALTED at once if it replaces a lost journal
-    if live_guard:
+    per_order = live_guard and live_refusal_denies_orders and settings.mode is Mode.LIVE
+    if live_guard and not per_order:
         _live_guard(settings, journal)  # live: encrypted keys (or a store) and the typed confirmation
     if settings.broker == "mt5":
         broker = _mt5_broker(settings, clock)
@@ -69,6 +86,8 @@ def build_runtime(
         from crbot.golive.gate import LiveGate
 
         service.golive_gate = LiveGate(settings, clock, journal=journal, equity=service.equity)
+        if per_order:
+            service.golive_gate = _guarded(settings, journal, service.golive_gate)
     logger.info(
         "CRBOT %s mode, journal %s, prices: %s", settings.mode.value, settings.database_url, broker.price_source()
     )
@@ -77,10 +96,31 @@ def build_runtime(
         from crbot.statewatch import attach
 
         watch = attach(service, settings)
-    return Runtime(settings=settings, clock=clock, journal=journal, broker=broker, service=service, watch=watch)
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        journal=journal,
+        broker=broker,
+        service=service,
+        watch=watch,
+        guard_per_order=per_order,
+    )
 
 
-def _live_guard(settings: Settings, journal: Journal) -> None:
+def _guarded(settings: Settings, journal: Journal, gate: Callable[[], None]) -> Callable[[], None]:
+    """The go-live gate behind live mode's guard rails, asked per order (confirming in the CLI takes effect)."""
+
+    def check() -> None:
+        try:
+            _live_guard(settings, journal, close=False)
+        except CrbotError as exc:
+            raise Denied("LIVE_REFUSED", exc.message, hint=exc.hint) from exc
+        gate()
+
+    return check
+
+
+def _live_guard(settings: Settings, journal: Journal, *, close: bool = True) -> None:
     if settings.mode is not Mode.LIVE:
         return
     from crbot.secrets import live
@@ -88,7 +128,8 @@ def _live_guard(settings: Settings, journal: Journal) -> None:
     try:
         live.check(settings, journal)
     except BaseException:
-        journal.close()
+        if close:  # refused at start: nothing else will use this journal
+            journal.close()
         raise
 
 

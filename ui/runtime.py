@@ -38,7 +38,7 @@ def _release(rt: Runtime) -> None:
 def _build(key: str, _settings: Settings) -> Runtime:
     logger.info("building the dashboard runtime for %s", key)
     # no network: the frame and STOP draw even with the exchange down; the watch hears STOP from other processes
-    return build_runtime(_settings, watch_state=True)
+    return build_runtime(_settings, watch_state=True, live_refusal_denies_orders=True)
 
 
 @dataclass
@@ -87,7 +87,11 @@ def get_runtime() -> Runtime:
 
 def start_up_problem(rt: Runtime) -> str | None:
     """Why CRBOT runs degraded (exchange unreachable, key refused, ...), or None: shown in the frame."""
-    return _start_up(_key(rt.settings)).ensure(rt)
+    problem = _start_up(_key(rt.settings)).ensure(rt)
+    refused = rt.live_refusal()  # live orders are denied until it is fixed; the frame and STOP stay
+    if refused:
+        return f"live trading refused: {refused}" + (f"; {problem}" if problem else "")
+    return problem
 
 
 def actor(rt: Runtime) -> str:

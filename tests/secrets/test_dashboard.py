@@ -71,10 +71,14 @@ def test_live_is_refused_until_confirmed_then_shows_the_red_banner(
     env = {"CRBOT_MODE": "live", "CRBOT_BINANCE_BASE_URL": exchange.url, **encrypted_keys(KEY1, SECRET1)}
     use(monkeypatch, env)
     at = start().run()
-    refused = [t for t in texts(at, "error") if "CRBOT cannot start" in t]
+    assert not at.exception, at.exception
+    # the frame and STOP draw (orders placed before may still be open); trading is refused, saying what to run
+    assert at.button(key="stop").label == "STOP"
+    refused = drawn(at).split("live trading refused")[1:]
     assert refused and "live confirm" in refused[0] and live.SENTENCE in refused[0]
     confirm_live({**env, "CRBOT_HOME": str(home)})
-    at = start().run()
+    at = start().run()  # the same runtime (cached): the confirmation counts without a restart
     assert not at.exception, at.exception
+    assert "live trading refused" not in drawn(at)
     assert any("LIVE — REAL MONEY" in e.proto.body for e in at.get("html"))
     no_secret_anywhere(at)
