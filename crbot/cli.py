@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("golive", help="the go-live checklist: drill, lock, override (exit 3 while an item fails)")
     sub.add_parser("backup", help="backups: create, list, verify, restore")
     sub.add_parser("audit", help="the audit trail (--since, --actor, --kind, --csv)")
+    sub.add_parser("limits", help="risk limits: show; set NAME VALUE --reason TEXT (audited)").add_argument(
+        "limits_args", nargs=argparse.REMAINDER
+    )
     sub.add_parser("db", help="the journal's schema: current, upgrade").add_argument("db", nargs=argparse.REMAINDER)
     # listed for --help; main() routes them to crbot/monitor/cli.py before parsing
     sub.add_parser("monitor", help="the 24/7 monitor: sync, thresholds, kill triggers, alerts [--once] [--interval S]")
@@ -260,6 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         routed = {"golive": golive_main, "backup": backup_main, "audit": audit_main}[args_in[0]]
         return routed(args_in[1:], as_json=as_json)
+    if args_in[:1] == ["limits"]:  # risk limits: show, set NAME VALUE --reason (audited): crbot/limits_cli.py
+        from crbot.limits_cli import main as limits_main
+
+        return limits_main(args_in[1:], as_json=as_json)
     if args_in[:1] == ["db"]:  # the journal's schema (Alembic): crbot/journal/cli.py
         from crbot.journal.cli import main as db_main
 
