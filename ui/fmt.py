@@ -4,33 +4,26 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, tzinfo
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from crbot.domain import Mode, TradingState
-from crbot.errors import InvalidInput, fmt
+from crbot.errors import InvalidInput
+from crbot.numfmt import count, duration, num, places, price, qty, quote  # one formatting per kind
 
 logger = logging.getLogger(__name__)
+__all__ = ["count", "duration", "num", "places", "price", "qty", "quote"]  # re-exported for the pages
 
 # Streamlit markdown colours: the mode banner and the trading state must be readable at a glance.
 MODE_COLOURS = {Mode.PAPER: "blue", Mode.TESTNET: "violet", Mode.DEMO: "orange", Mode.LIVE: "red"}
 STATE_COLOURS = {TradingState.ACTIVE: "green", TradingState.REDUCING: "orange", TradingState.HALTED: "red"}
 
 
-def num(value: Decimal | None, places: int | None = None) -> str:
-    """A Decimal in plain notation (no exponent); ``places`` rounds for display only; None is an em dash."""
-    if value is None:
-        return "—"
-    if places is not None:
-        return f"{value:,.{places}f}"
-    return fmt(value)
-
-
 def usdt(value: Decimal | None, places: int = 2) -> str:
-    return "—" if value is None else f"{value:,.{places}f} USDT"
+    return "—" if value is None else f"{quote(value, places)} USDT"
 
 
 def pct(value: Decimal | float | None, places: int = 2) -> str:
@@ -64,50 +57,6 @@ def local_time(when: datetime | None, *, seconds: bool = True) -> str:
         return "—"
     shown = when.astimezone(browser_zone())
     return shown.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
-
-
-def places(increment: Decimal | None) -> int | None:
-    """Decimal places of a tick or lot step (0.01 -> 2, 0.00001000 -> 5); None when unknown or zero."""
-    if increment is None or increment <= 0:
-        return None
-    return max(0, -increment.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-def price(value: Decimal | None, tick: Decimal | None = None) -> str:
-    """A price with the symbol's tick precision, thousands separated (no tick: as exact as it is)."""
-    if value is None:
-        return "—"
-    digits = places(tick)
-    if digits is None:
-        return num(value)
-    return f"{value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN):,.{digits}f}"
-
-
-def qty(value: Decimal | None, step: Decimal | None = None) -> str:
-    """A base-asset quantity with the symbol's lot-step precision (rounded down: never shows more than held)."""
-    if value is None:
-        return "—"
-    digits = places(step)
-    if digits is None:
-        return num(value)
-    return f"{value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_DOWN):,.{digits}f}"
-
-
-def duration(seconds: float | None) -> str:
-    """ "1 m 17 s", "2 h 05 m", "3 d 4 h": a holding time a person reads at a glance."""
-    if seconds is None:
-        return "—"
-    total = round(seconds)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes:02d} m"
-    if minutes:
-        return f"{minutes} m {secs} s"
-    return f"{secs} s"
 
 
 def as_float(value: Decimal | None) -> float | None:
