@@ -33,8 +33,15 @@ class CrbotError(Exception):
         self.message = message
         self.hint = hint
 
+    @property
+    def tag(self) -> str:
+        """The exchange's filter or the refusal's code, shown last in parentheses ("" = none)."""
+        return ""
+
     def __str__(self) -> str:
-        return f"{self.message} — {self.hint}" if self.hint else self.message
+        # One style everywhere: what happened, what to do, then the filter / code for the curious.
+        text = f"{self.message} — {self.hint}" if self.hint else self.message
+        return f"{text} ({self.tag})" if self.tag else text
 
 
 class ConfigError(CrbotError):
@@ -57,8 +64,12 @@ class FilterError(InvalidInput):
     """The order breaks one of the symbol's exchange filters (named in ``filter_type``)."""
 
     def __init__(self, filter_type: str, message: str, *, hint: str = "") -> None:
-        super().__init__(f"{filter_type}: {message}", hint=hint)
+        super().__init__(message, hint=hint)
         self.filter_type = filter_type
+
+    @property
+    def tag(self) -> str:
+        return self.filter_type
 
 
 class Denied(CrbotError):
@@ -66,10 +77,15 @@ class Denied(CrbotError):
 
     exit_code = 3
 
-    def __init__(self, code: str, detail: str, *, hint: str = "") -> None:
-        super().__init__(f"{code}: {detail}", hint=hint)
+    def __init__(self, code: str, detail: str, *, hint: str = "", limit: str = "") -> None:
+        super().__init__(detail, hint=hint)
         self.code = code
         self.detail = detail
+        self.limit = limit  # the risk limit's key (crbot.risk.limits) whose change would let the order pass
+
+    @property
+    def tag(self) -> str:
+        return self.code
 
 
 class ExchangeRejected(CrbotError):

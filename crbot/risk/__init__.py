@@ -9,7 +9,7 @@ gathers the context (trading state, prices, balances, open orders, today's P&L) 
 """
 
 from crbot.risk.checks import CHECKS, all_denials, check, reduces_position
-from crbot.risk.limits import LimitField, RiskLimits, limit_fields
+from crbot.risk.limits import LimitField, RiskLimits, change_limit, for_cli, label_of, limit_fields
 from crbot.risk.model import Denial, DenialCode, IntentKind, OrderIntent, RiskContext
 
 __all__ = [
@@ -22,7 +22,10 @@ __all__ = [
     "RiskContext",
     "RiskLimits",
     "all_denials",
+    "change_limit",
     "check",
+    "for_cli",
+    "label_of",
     "limit_fields",
     "reduces_position",
 ]

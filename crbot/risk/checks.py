@@ -12,16 +12,20 @@ order-count and rate limits.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from crbot.domain import ZERO, Side, TradingState
 from crbot.errors import fmt
-from crbot.risk.limits import RiskLimits
+from crbot.risk.limits import RiskLimits, change_limit, label_of
 from crbot.risk.model import Denial, DenialCode, OrderIntent, RiskContext, limit_usdt, usdt
 
 Check = Callable[[OrderIntent, RiskLimits, RiskContext], Denial | None]
+CENT = Decimal("0.01")
 
-_RISK_PAGE = "or change the limit on the Risk page"
+
+def _your(key: str) -> str:
+    """A limit named as on the Risk page: "your Max order size"."""
+    return f"your {label_of(key)}"
 
 
 def reduces_position(intent: OrderIntent, ctx: RiskContext) -> bool:
@@ -77,8 +81,9 @@ def check_symbol(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext) -> D
         return None
     return Denial(
         code=DenialCode.SYMBOL_NOT_ALLOWED,
-        detail=f"symbol={intent.symbol}, allowed={','.join(limits.allowed_symbols)}",
-        hint=f"trade one of the allowed symbols, {_RISK_PAGE}",
+        detail=f"{intent.symbol} is not in {_your('allowed_symbols')} ({', '.join(limits.allowed_symbols)})",
+        hint=f"trade one of those, {change_limit('allowed_symbols')}",
+        limit="allowed_symbols",
     )
 
 
@@ -100,14 +105,24 @@ def check_price_band(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext) 
     deviation_pct = abs(intent.price - last) / last * 100
     if deviation_pct <= limits.price_band_pct:
         return None
+    low, high = ctx.accepted_prices or band_edges(last, limits.price_band_pct)
     return Denial(
         code=DenialCode.PRICE_OUT_OF_BAND,
         detail=(
-            f"price={fmt(intent.price)} is {deviation_pct:.2f}% from last={fmt(last)}, "
-            f"band={fmt(limits.price_band_pct)}%"
+            f"price {fmt(intent.price)} is {deviation_pct:.2f}% from the last price {fmt(last)}; "
+            f"{_your('price_band_pct')} allows ±{fmt(limits.price_band_pct)}%"
         ),
-        hint=f"use a price within ±{fmt(limits.price_band_pct)}% of the last price, {_RISK_PAGE}",
+        hint=f"use a price between {fmt(low)} and {fmt(high)}, {change_limit('price_band_pct')}",
+        limit="price_band_pct",
     )
+
+
+def band_edges(last: Decimal, band_pct: Decimal) -> tuple[Decimal, Decimal]:
+    """The band around ``last`` rounded inwards to cents (or to 8 places below 1 USDT): both edges pass."""
+    step = CENT if last >= 1 else Decimal("0.00000001")
+    low = (last * (100 - band_pct) / 100).quantize(step, rounding=ROUND_CEILING)
+    high = (last * (100 + band_pct) / 100).quantize(step, rounding=ROUND_FLOOR)
+    return low, high
 
 
 def check_order_notional(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext) -> Denial | None:
@@ -115,8 +130,12 @@ def check_order_notional(intent: OrderIntent, limits: RiskLimits, ctx: RiskConte
         return None
     return Denial(
         code=DenialCode.ORDER_NOTIONAL_EXCEEDS_MAX,
-        detail=f"notional={usdt(intent.notional)}, max={limit_usdt(limits.max_order_notional)}",
-        hint=f"reduce the quantity (or split the order), {_RISK_PAGE}",
+        detail=(
+            f"this order is worth {usdt(intent.notional)}, above {_your('max_order_notional')} "
+            f"of {limit_usdt(limits.max_order_notional)}"
+        ),
+        hint=f"reduce the quantity (or split the order), {change_limit('max_order_notional')}",
+        limit="max_order_notional",
     )
 
 
@@ -132,10 +151,11 @@ def check_position(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext) ->
     return Denial(
         code=DenialCode.POSITION_EXCEEDS_MAX,
         detail=(
-            f"{intent.symbol} held={usdt(held)} + order={usdt(intent.notional)} = {usdt(after)}, "
-            f"max={limit_usdt(limits.max_position_notional)}"
+            f"you would hold {usdt(after)} of {intent.symbol} ({usdt(held)} held + {usdt(intent.notional)} "
+            f"this order), above {_your('max_position_notional')} of {limit_usdt(limits.max_position_notional)}"
         ),
-        hint=f"buy less, or sell part of the position first, {_RISK_PAGE}",
+        hint=f"buy less, or sell part of the position first, {change_limit('max_position_notional')}",
+        limit="max_position_notional",
     )
 
 
@@ -155,10 +175,12 @@ def check_exposure(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext) ->
     return Denial(
         code=DenialCode.EXPOSURE_EXCEEDS_MAX,
         detail=(
-            f"held={usdt(held)} + open buys={usdt(open_buys)} + order={usdt(intent.notional)} = {usdt(after)}, "
-            f"max={limit_usdt(limits.max_total_exposure)}"
+            f"your exposure would be {usdt(after)} ({usdt(held)} held + {usdt(open_buys)} in open BUY orders "
+            f"+ {usdt(intent.notional)} this order), above {_your('max_total_exposure')} "
+            f"of {limit_usdt(limits.max_total_exposure)}"
         ),
-        hint=f"buy less, cancel open BUY orders or reduce positions, {_RISK_PAGE}",
+        hint=f"buy less, cancel open BUY orders or reduce positions, {change_limit('max_total_exposure')}",
+        limit="max_total_exposure",
     )
 
 
@@ -169,8 +191,12 @@ def check_open_orders(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext)
         return None
     return Denial(
         code=DenialCode.TOO_MANY_OPEN_ORDERS,
-        detail=f"open={ctx.open_orders} + new={intent.orders_added} > max={limits.max_open_orders}",
-        hint=f"cancel some open orders first, {_RISK_PAGE}",
+        detail=(
+            f"{ctx.open_orders} orders are open and this one adds {intent.orders_added}, "
+            f"above {_your('max_open_orders')} of {limits.max_open_orders}"
+        ),
+        hint=f"cancel some open orders first, {change_limit('max_open_orders')}",
+        limit="max_open_orders",
     )
 
 
@@ -182,8 +208,8 @@ def check_order_rate(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext) 
     return Denial(
         code=DenialCode.ORDER_RATE_EXCEEDED,
         detail=(
-            f"sent in the last minute={ctx.orders_last_minute} + new={intent.orders_added} "
-            f"> max={limits.max_orders_per_minute}/min"
+            f"{ctx.orders_last_minute} orders were sent in the last minute and this one adds "
+            f"{intent.orders_added}, above {_your('max_orders_per_minute')} of {limits.max_orders_per_minute}"
         ),
         hint="wait a minute before sending more orders; if a script is looping, press STOP",
     )
@@ -199,7 +225,7 @@ def check_daily_loss(intent: OrderIntent, limits: RiskLimits, ctx: RiskContext) 
         return None
     return Denial(
         code=DenialCode.DAILY_LOSS_LIMIT,
-        detail=f"daily_pnl={usdt(pnl)}, limit=-{limit_usdt(limits.daily_loss_limit)}",
+        detail=f"today's P&L is {usdt(pnl)}, past {_your('daily_loss_limit')} of {limit_usdt(limits.daily_loss_limit)}",
         hint="only sells that reduce a position are allowed until 00:00 UTC; review what went wrong before resuming",
     )
 

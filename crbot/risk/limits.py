@@ -166,6 +166,28 @@ def limit_fields() -> tuple[LimitField, ...]:
     )
 
 
+def label_of(key: str) -> str:
+    """The Risk page's label for a limit key ("Max order size" for max_order_notional); the key if unknown."""
+    return next((f.label for f in limit_fields() if f.key == key), key)
+
+
+# How a trader changes a limit, by where they are: the dashboard's Risk page, or the CLI.
+_CHANGE = {
+    "ui": "or change the {label} limit on the Risk page",
+    "cli": "or change the {label} limit with `python -m crbot limits set {key} VALUE --reason TEXT`",
+}
+
+
+def change_limit(key: str, surface: str = "ui") -> str:
+    """The closing words of a denial's hint: how to change limit ``key`` from ``surface`` ("ui" or "cli")."""
+    return _CHANGE[surface].format(label=label_of(key), key=key)
+
+
+def for_cli(hint: str, key: str) -> str:
+    """A denial's hint with the Risk page swapped for the CLI command that changes the same limit."""
+    return hint.replace(change_limit(key, "ui"), change_limit(key, "cli")) if key else hint
+
+
 def _to_decimal(key: str, value: object) -> Decimal:
     if isinstance(value, bool):
         raise InvalidInput(f"risk limit {key}={value!r} is not a number", hint="enter a number such as 1000")

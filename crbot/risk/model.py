@@ -116,6 +116,9 @@ class RiskContext:
     equity: Decimal | None
     halt_reason: str = ""  # why the kill switch is engaged, named in the TRADING_HALTED denial
     journal_problem: str = ""  # why this process cannot reach the journal (crbot.statewatch); "" = reachable
+    # Prices both the exchange's percent-price filter and the price band accept, on the tick (low, high); the
+    # PRICE_OUT_OF_BAND hint proposes these. None: the hint falls back on the band alone.
+    accepted_prices: tuple[Decimal, Decimal] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", TradingState(self.state))
@@ -131,12 +134,13 @@ class Denial:
     code: DenialCode
     detail: str
     hint: str
+    limit: str = ""  # the limit's key when changing it would let the order pass (the hint says how)
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.detail}"
+        return str(self.to_error())
 
     def to_error(self) -> Denied:
-        return Denied(str(self.code), self.detail, hint=self.hint)
+        return Denied(str(self.code), self.detail, hint=self.hint, limit=self.limit)
 
 
 def usdt(value: Decimal) -> str:

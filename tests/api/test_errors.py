@@ -125,7 +125,7 @@ def test_raw_garbage_on_the_socket_does_not_hurt_the_server(api: Server) -> None
 def test_denied_is_409_with_the_code_and_numbers(api: Server) -> None:
     reply = api.call("POST", f"{B}/order/create", json={**ORDER, "price": "40000"})
     assert reply.status_code == 409 and reply.json()["exit_code"] == 3
-    assert reply.json()["code"] == "PRICE_OUT_OF_BAND" and "band=5%" in reply.json()["detail"]
+    assert reply.json()["code"] == "PRICE_OUT_OF_BAND" and "your Price band allows ±5%" in reply.json()["detail"]
 
 
 def test_halted_is_409_trading_halted(fresh_api: Server) -> None:

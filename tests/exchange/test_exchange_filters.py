@@ -110,7 +110,7 @@ def test_a_valid_order_passes() -> None:
 def test_lot_size_step_message_has_the_numbers_and_the_neighbours() -> None:
     err = failure(quantity=D("0.000015"))
     assert err.filter_type == "LOT_SIZE"
-    assert err.message == "LOT_SIZE: quantity 0.000015 is not a multiple of the step 0.00001"
+    assert err.message == "quantity 0.000015 is not a multiple of the step 0.00001"
     assert err.hint == "round to a multiple of 0.00001 (e.g. 0.00001 or 0.00002)"
 
 
@@ -136,7 +136,7 @@ def test_market_lot_size_caps_market_orders_only() -> None:
 def test_price_filter_tick_min_max() -> None:
     err = failure(price=D("90000.001"))
     assert err.filter_type == "PRICE_FILTER"
-    assert err.message == "PRICE_FILTER: price 90000.001 is not a multiple of the tick size 0.01"
+    assert err.message == "price 90000.001 is not a multiple of the tick size 0.01"
     assert err.hint == "round to a multiple of 0.01 (e.g. 90000 or 90000.01)"
     err = failure(price=D("0.001"), quantity=D("9000"), avg="0.001")
     assert "below the minimum 0.01" in err.message
@@ -164,7 +164,7 @@ def test_trailing_zeros_and_exponents_do_not_fool_the_remainder() -> None:
 def test_notional_minimum_message() -> None:
     err = failure(quantity=D("0.00005"), price=D("84000"))
     assert err.filter_type == "NOTIONAL"
-    assert err.message == "NOTIONAL: order value 4.20 USDT is below the minimum 5 USDT"
+    assert err.message == "order value 4.20 USDT is below the minimum 5 USDT"
     assert err.hint.startswith("increase the quantity to at least 0.00006")
     check(quantity=D("0.00006"), price=D("84000"))  # the suggested quantity passes
 

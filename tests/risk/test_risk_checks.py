@@ -110,7 +110,7 @@ def test_reducing_does_not_trust_a_false_claim() -> None:
 def test_symbol_not_allowed() -> None:
     denial = check(buy(symbol="DOGEUSDT"), LIMITS, ctx(position_notional={}, position_qty=D(0)))
     assert denial is not None and denial.code == DenialCode.SYMBOL_NOT_ALLOWED
-    assert "symbol=DOGEUSDT" in denial.detail and "BTCUSDT" in denial.detail
+    assert "DOGEUSDT is not in your Allowed symbols" in denial.detail and "BTCUSDT" in denial.detail
 
 
 def test_a_reducing_sell_on_a_symbol_no_longer_allowed_passes() -> None:
@@ -129,7 +129,7 @@ def test_price_unknown() -> None:
 def test_price_out_of_band_with_the_numbers() -> None:
     denial = check(buy("0.01", "52600"), LIMITS, ctx())
     assert denial is not None and denial.code == DenialCode.PRICE_OUT_OF_BAND
-    assert denial.detail == "price=52600 is 5.20% from last=50000, band=5%"
+    assert denial.detail == "price 52600 is 5.20% from the last price 50000; your Price band allows ±5%"
     assert check(buy("0.01", "52500"), LIMITS, ctx()) is None  # exactly 5 % is inside
     assert code_of(sell("0.01", "47400"), ctx()) == DenialCode.PRICE_OUT_OF_BAND  # exits too
 
@@ -137,14 +137,20 @@ def test_price_out_of_band_with_the_numbers() -> None:
 def test_order_notional_exceeds_max_with_the_numbers() -> None:
     denial = check(buy("0.025"), LIMITS, ctx())
     assert denial is not None
-    assert str(denial) == "ORDER_NOTIONAL_EXCEEDS_MAX: notional=1250.00 USDT, max=1000 USDT"
+    assert str(denial) == (
+        "this order is worth 1250.00 USDT, above your Max order size of 1000 USDT — reduce the quantity "
+        "(or split the order), or change the Max order size limit on the Risk page (ORDER_NOTIONAL_EXCEEDS_MAX)"
+    )
     assert check(buy("0.02"), LIMITS, ctx(position_notional={"BTCUSDT": D(0)})) is None  # exactly the max
 
 
 def test_position_exceeds_max() -> None:
     denial = check(buy("0.01"), LIMITS, ctx(position_notional={"BTCUSDT": D("2100")}))
     assert denial is not None and denial.code == DenialCode.POSITION_EXCEEDS_MAX
-    assert denial.detail == "BTCUSDT held=2100.00 USDT + order=500.00 USDT = 2600.00 USDT, max=2500 USDT"
+    assert denial.detail == (
+        "you would hold 2600.00 USDT of BTCUSDT (2100.00 USDT held + 500.00 USDT this order), "
+        "above your Max position per symbol of 2500 USDT"
+    )
 
 
 def test_exposure_exceeds_max() -> None:
@@ -152,7 +158,8 @@ def test_exposure_exceeds_max() -> None:
     denial = check(buy("0.01"), LIMITS, ctx(position_notional=positions, open_buy_notional=D("150")))
     assert denial is not None and denial.code == DenialCode.EXPOSURE_EXCEEDS_MAX
     assert denial.detail == (
-        "held=4400.00 USDT + open buys=150.00 USDT + order=500.00 USDT = 5050.00 USDT, max=5000 USDT"
+        "your exposure would be 5050.00 USDT (4400.00 USDT held + 150.00 USDT in open BUY orders "
+        "+ 500.00 USDT this order), above your Max total exposure of 5000 USDT"
     )
 
 
@@ -165,16 +172,21 @@ def test_reducing_sells_skip_the_exposure_checks() -> None:
 def test_too_many_open_orders_counts_a_bracket_as_three() -> None:
     denial = check(buy(), LIMITS, ctx(open_orders=20))
     assert denial is not None and denial.code == DenialCode.TOO_MANY_OPEN_ORDERS
-    assert denial.detail == "open=20 + new=1 > max=20"
+    assert denial.detail == "20 orders are open and this one adds 1, above your Max open orders of 20"
     assert check(buy(), LIMITS, ctx(open_orders=19)) is None
     denial = check(buy(kind=IntentKind.BRACKET), LIMITS, ctx(open_orders=18))
-    assert denial is not None and denial.detail == "open=18 + new=3 > max=20"
+    assert (
+        denial is not None
+        and denial.detail == "18 orders are open and this one adds 3, above your Max open orders of 20"
+    )
 
 
 def test_order_rate_exceeded() -> None:
     denial = check(buy(), LIMITS, ctx(orders_last_minute=30))
     assert denial is not None and denial.code == DenialCode.ORDER_RATE_EXCEEDED
-    assert denial.detail == "sent in the last minute=30 + new=1 > max=30/min"
+    assert denial.detail == (
+        "30 orders were sent in the last minute and this one adds 1, above your Max orders per minute of 30"
+    )
     assert check(sell(), LIMITS, ctx(orders_last_minute=30)) is not None  # a runaway loop of sells too
 
 
@@ -182,7 +194,7 @@ def test_daily_loss_limit_blocks_entries_but_not_reducing_exits() -> None:
     losing = ctx(daily_pnl=D("-200"))
     denial = check(buy(), LIMITS, losing)
     assert denial is not None and denial.code == DenialCode.DAILY_LOSS_LIMIT
-    assert denial.detail == "daily_pnl=-200.00 USDT, limit=-200 USDT"
+    assert denial.detail == "today's P&L is -200.00 USDT, past your Daily loss limit of 200 USDT"
     assert check(sell(), LIMITS, losing) is None
     assert code_of(sell("0.02"), losing) == DenialCode.DAILY_LOSS_LIMIT  # not reducing
     assert check(buy(), LIMITS, ctx(daily_pnl=D("-199.99"))) is None
