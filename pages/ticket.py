@@ -32,6 +32,7 @@ from ui.ticket_state import (
     SIZE_QUOTE,
     TEXT_KEYS,
     describe,
+    equity_amount,
     max_amount,
     request_from,
     result_rows,
@@ -107,13 +108,13 @@ def _inputs(rt: Runtime, *, locked: bool) -> tuple[OrderRequest | None, str | No
     with st.container(horizontal=True, key="t_sizes", gap="small"):
         for pct_ in FRACTIONS:
             st.button(
-                f"{pct_} %",
+                f"{pct_} % eq.",
                 key=f"t_pct_{pct_}",
                 disabled=locked,
-                on_click=_fill_max,
+                on_click=_fill_equity,
                 args=(rt, Decimal(pct_) / 100),
-                help=f"{pct_} % of the free USDT (BUY, net of the fee) or of the free coin (SELL), "
-                "rounded down to the lot step",
+                help=f"An order worth {pct_} % of the account's total equity (USDT) at the ticket's price, "
+                "rounded down to the lot step; capped by what is free (a BUY net of the fee)",
             )
         st.button(
             "Max",
@@ -206,6 +207,44 @@ def _fill_max(rt: Runtime, fraction: Decimal = Decimal(1)) -> None:
         state[NOTICE] = f"Nothing free to {'buy with' if state.get('t_side', 'BUY') == 'BUY' else 'sell'}."
         return
     state["t_amount"] = format(amount.normalize(), "f")
+
+
+def _fill_equity(rt: Runtime, fraction: Decimal) -> None:
+    """Callback: the size field gets an order worth ``fraction`` of the total equity, capped by what is free."""
+    state = st.session_state
+    symbol = state.get("t_symbol") or rt.settings.symbols[0]
+    rules = rt.service.broker.rules().get(symbol)
+    market = state.get("t_type") == OrderType.MARKET.value
+    price = None if market else _typed_price(state.get("t_price"))
+    price = price or rt.service.prices({symbol}).get(symbol)
+    equity = rt.service.equity()
+    if rules is None or price is None or not equity:
+        state[NOTICE] = "Sizing by equity needs the symbol's rules, a price and the equity: wait for a price."
+        return
+    buy = state.get("t_side", "BUY") == "BUY"
+    free = {b.asset: b.free for b in rt.service.balances()}
+    amount, capped = equity_amount(
+        buy=buy,
+        by_qty=state.get("t_size_in", SIZE_QTY) == SIZE_QTY,
+        price=price,
+        equity=equity,
+        free_base=free.get(rules.base_asset, Decimal(0)),
+        free_quote=free.get(rules.quote_asset, Decimal(0)),
+        rules=rules,
+        fee_rate=rt.settings.fee_rate,
+        market=market,
+        fraction=fraction,
+    )
+    if amount <= 0:
+        state[NOTICE] = f"Nothing free to {'buy with' if buy else 'sell'}."
+        return
+    state["t_amount"] = format(amount.normalize(), "f")
+    if capped:
+        what = f"free {rules.quote_asset} (net of the fee)" if buy else f"free {rules.base_asset}"
+        state[NOTICE] = (
+            f"{fraction * 100:.0f} % of equity ({usdt(equity * fraction)}) is more than the {what}: "
+            "sized to what is free."
+        )
 
 
 def _current(rt: Runtime) -> OrderRequest | None:

@@ -77,6 +77,34 @@ def max_amount(
     return qty if by_qty else (qty * price).quantize(cent, rounding=ROUND_DOWN)
 
 
+def equity_amount(
+    *,
+    buy: bool,
+    by_qty: bool,
+    price: Decimal,
+    equity: Decimal,
+    free_base: Decimal,
+    free_quote: Decimal,
+    rules: SymbolRules,
+    fee_rate: Decimal,
+    market: bool,
+    fraction: Decimal,
+) -> tuple[Decimal, bool]:
+    """An order worth ``fraction`` of the account's total equity (in quote, at ``price``), in the ticket's size
+    unit, rounded down to the lot step (or the cent); capped by what is free: a BUY by the free quote net of the
+    fee, a SELL by the free base. Returns (amount, capped)."""
+    cent = Decimal("0.01")
+    if buy:
+        wanted = equity * fraction
+        spendable = free_quote * (1 - fee_rate)
+        quote = min(wanted, spendable).quantize(cent, rounding=ROUND_DOWN)
+        amount = quote if not by_qty else filters.floor_qty(rules, quote / price, market=market)
+        return amount, wanted > spendable
+    wanted_qty = equity * fraction / price
+    qty = filters.floor_qty(rules, min(wanted_qty, free_base), market=market)
+    return (qty if by_qty else (qty * price).quantize(cent, rounding=ROUND_DOWN)), wanted_qty > free_base
+
+
 def describe(req: OrderRequest) -> str:
     """One line a trader reads before confirming."""
     size = f"{num(req.quantity)} (base)" if req.quantity is not None else f"{num(req.quote_amount)} USDT worth"

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
+from crbot.domain import OrderRequest, OrderType, Side
 from crbot.exchange import filters
 from tests.app.helpers import place_resting_buy, resting_price
 
@@ -113,25 +114,42 @@ def test_bid_ask_line_says_what_the_venue_offers(page, runtime) -> None:
     assert "Last **" in text and "no order book (synthetic prices)" in text
 
 
-def test_percent_buttons_give_step_rounded_sizes(page, runtime) -> None:
+def test_percent_of_equity_buttons_give_step_rounded_sizes(page, runtime) -> None:
     price = resting_price(runtime)
     rules = runtime.broker.rules()["BTCUSDT"]
     at = page("ticket").run()
     at.text_input(key="t_price").input(str(price)).run()
+    equity = runtime.service.equity()
+    assert equity == Decimal("10000")  # USDT only: the equity is the free quote
     for pct in (10, 25, 50):
         at.button(key=f"t_pct_{pct}").click().run()
         qty = Decimal(at.text_input(key="t_amount").value)
-        budget = Decimal("10000") * pct / 100 * (1 - runtime.settings.fee_rate)
-        assert qty == filters.floor_qty(rules, budget / price, market=False), pct
-        assert qty % rules.step_size == 0 and qty * price <= budget < (qty + rules.step_size) * price
+        worth = equity * pct / 100  # an order worth pct % of the equity, not of what is free
+        assert qty == filters.floor_qty(rules, worth / price, market=False), pct
+        assert qty % rules.step_size == 0 and qty * price <= worth < (qty + rules.step_size) * price
+        assert not at.warning, pct  # well under what is free: not capped
 
     at.radio(key="t_size_in").set_value("USDT amount").run()
     at.button(key="t_pct_25").click().run()
-    assert at.text_input(key="t_amount").value == "2497.5"  # 2500 net of the 0.1 % fee, to the cent
+    assert at.text_input(key="t_amount").value == "2500"  # 25 % of 10,000 USDT
 
     at.button_group(key="t_side").set_value("SELL").run()
     at.button(key="t_pct_50").click().run()
     assert any("Nothing free to sell" in str(w.value) for w in at.warning)
+
+
+def test_percent_of_equity_is_capped_by_what_is_free_and_says_so(page, runtime) -> None:
+    bought = OrderRequest(symbol="BTCUSDT", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal("0.002"))
+    runtime.service.place(bought, client_order_id=runtime.service.new_client_order_id(), source="test", actor="t")
+    held = next(b.free for b in runtime.service.balances() if b.asset == "BTC")
+    rules = runtime.broker.rules()["BTCUSDT"]
+    at = page("ticket").run()
+    at.button_group(key="t_side").set_value("SELL").run()
+    at.text_input(key="t_price").input(str(filters.round_price(rules, runtime.broker.last_price("BTCUSDT")))).run()
+    at.button(key="t_pct_25").click().run()  # 25 % of ~10,000 USDT is far more than 0.002 BTC
+    assert Decimal(at.text_input(key="t_amount").value) == filters.floor_qty(rules, held, market=False)
+    notice = " ".join(str(w.value) for w in at.warning)
+    assert "25 % of equity" in notice and "free BTC" in notice and "sized to what is free" in notice
 
 
 def test_times_are_in_the_browsers_zone_with_the_zone_named(page, runtime) -> None:
