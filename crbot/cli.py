@@ -282,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _ParserExit as exc:  # --help was printed
         return exc.status
     except CrbotError as exc:
+        _hint_for_cli(exc)
         error = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
         report = getattr(exc, "report", None)  # STOP acted: what it did comes with the error
         if report is not None and not as_json:
@@ -290,6 +291,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     _emit(result, as_json)
     return EXIT_OK
+
+
+def _hint_for_cli(exc: CrbotError) -> None:
+    """A risk denial's "change it on the Risk page" becomes the `limits set` command that does it here."""
+    limit = getattr(exc, "limit", "")
+    if limit:
+        from crbot.risk import for_cli
+
+        exc.hint = for_cli(exc.hint, limit)
 
 
 def _emit(value: Any, as_json: bool, *, err: bool = False) -> None:
