@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
+from crbot import numfmt
 from crbot.binance.params import check_client_id
 from crbot.domain import OrderRequest, OrderType, Side
 from crbot.errors import CrbotError, InvalidInput, StopIncomplete
@@ -190,25 +191,38 @@ _COLUMNS = tuple(
 )
 
 
-def _human(value: Any) -> str:
+# Each column's kind of quantity in human output (crbot/numfmt.py); --json stays exact.
+_QUOTE_COLUMNS = {"value_usdt", "unrealized_pnl", "equity_usdt", "notional", "fee_usdt", "realized_pnl"}
+_PRICE_COLUMNS = {"price", "stop_price", "avg_entry", "market_price", "avg_price", "last_price"}
+_QTY_COLUMNS = {"free", "locked", "quantity", "executed_qty"}
+_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD")  # quote assets: amounts in 2 decimals
+# What an empty list means, per command (a blank line says nothing).
+_EMPTY = {"orders": "no orders", "positions": "no open positions"}
+
+
+def _human(value: Any, rules: dict[str, Any] | None = None, empty: str = "") -> str:
     data = to_jsonable(value)
     if isinstance(data, list):
-        return _table(data) if data and all(isinstance(v, dict) for v in data) else "\n".join(map(str, data))
+        if not data:
+            return empty
+        return _table(data, rules=rules) if all(isinstance(v, dict) for v in data) else "\n".join(map(str, data))
     if isinstance(data, dict):
         lines = []
         for key, item in data.items():
             if item in (None, "", [], {}):
                 continue
             if isinstance(item, list) and item and isinstance(item[0], dict):
-                lines.append(f"{key}:\n{_table(item, indent='  ')}")
+                lines.append(f"{key}:\n{_table(item, indent='  ', rules=rules)}")
+            elif isinstance(item, list):
+                lines.append(f"{key}: {', '.join(map(str, item))}")
             else:
-                lines.append(f"{key}: {', '.join(map(str, item)) if isinstance(item, list) else item}")
+                lines.append(f"{key}: {_cell(key, item, data, rules)}")
         return "\n".join(lines)
     return str(data)
 
 
 def _short(value: Any) -> str:
-    """Human output shows at most 8 decimals (JSON output stays exact)."""
+    """A value of no known kind (ids, counts, ports...): as it is, floats cut to 8 decimals (JSON stays exact)."""
     if value is None:
         return ""
     text = str(value)
@@ -218,9 +232,38 @@ def _short(value: Any) -> str:
     return text
 
 
-def _table(rows: list[dict[str, Any]], indent: str = "") -> str:
+def _increments(row: dict[str, Any], rules: dict[str, Any] | None) -> tuple[Any, Any]:
+    """(tick, lot step) of the row's symbol (or of ASSET+USDT for a balance row); (None, None) if unknown."""
+    symbol = row.get("symbol") or (f"{row['asset']}USDT" if row.get("asset") else None)
+    found = (rules or {}).get(symbol) if symbol else None
+    return (getattr(found, "tick_size", None), getattr(found, "step_size", None))
+
+
+def _cell(column: str, value: Any, row: dict[str, Any], rules: dict[str, Any] | None) -> str:
+    if value is None or value == "":
+        return ""
+    if column == "value" and "fmt" in row:  # a metric: its own template ("{:.1%}", "{:,.0f}" for counts)
+        if str(row.get("key", "")).endswith("holding_h"):  # hours: "1 m 17 s" reads better than "0.0 h"
+            return numfmt.duration(float(value) * 3600)
+        try:
+            return str(row["fmt"]).format(float(value))
+        except (TypeError, ValueError):
+            return _short(value)
+    tick, step = _increments(row, rules)
+    if column in ("free", "locked") and row.get("asset") in _QUOTES:  # held: rounded down, as a quantity
+        return numfmt.qty(numfmt.to_decimal(value), Decimal("0.01"))
+    if column in _QUOTE_COLUMNS:
+        return numfmt.quote(numfmt.to_decimal(value))
+    if column in _PRICE_COLUMNS:
+        return numfmt.price(numfmt.to_decimal(value), tick)
+    if column in _QTY_COLUMNS:
+        return numfmt.qty(numfmt.to_decimal(value), step)
+    return _short(value)
+
+
+def _table(rows: list[dict[str, Any]], indent: str = "", rules: dict[str, Any] | None = None) -> str:
     columns = [c for c in _COLUMNS if any(r.get(c) not in (None, "") for r in rows)]
-    cells = [[_short(r.get(c)) for c in columns] for r in rows]
+    cells = [[_cell(c, r.get(c), r, rules) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     line = lambda values: indent + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()  # noqa: E731
     return "\n".join([line(columns), *map(line, cells)])
@@ -289,7 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _emit(report, as_json)
         _emit(error if report is None or not as_json else {**report, **error}, as_json, err=True)
         return exc.exit_code
-    _emit(result, as_json)
+    empty = "no open orders" if args.command == "orders" and args.open else _EMPTY.get(args.command, "")
+    _emit(result, as_json, rules=getattr(args, "rules", None), empty=empty)
     return EXIT_OK
 
 
@@ -302,14 +346,14 @@ def _hint_for_cli(exc: CrbotError) -> None:
         exc.hint = for_cli(exc.hint, limit)
 
 
-def _emit(value: Any, as_json: bool, *, err: bool = False) -> None:
+def _emit(value: Any, as_json: bool, *, err: bool = False, rules: Any = None, empty: str = "") -> None:
     stream = sys.stderr if err and not as_json else sys.stdout
     if as_json:
         print(json.dumps(to_jsonable(value), indent=2), file=stream)
     elif err:
         print(f"error: {_one_line(str(value['message']))}", file=stream)
     else:
-        print(_human(value), file=stream)
+        print(_human(value, rules, empty), file=stream)
 
 
 def _acts_first(args: argparse.Namespace) -> bool:
@@ -342,6 +386,7 @@ def _dispatch(args: argparse.Namespace) -> Any:
         "order": lambda: _order(svc, args, actor),
     }
     result = handlers[args.command]()
+    args.rules = _rules(rt) if args.command in ("balance", "positions", "orders", "order", "price") else None
     svc.heartbeat.beat(f"cli {args.command}")
     if _acts_first(args):
         try:  # then catch up with the exchange (the journal's symbols only); the action itself has happened
@@ -349,6 +394,15 @@ def _dispatch(args: argparse.Namespace) -> Any:
         except CrbotError as exc:
             logging.getLogger(__name__).warning("journal not synced after %s: %s", args.command, exc)
     return result
+
+
+def _rules(rt: Any) -> dict[str, Any] | None:
+    """Ticks and lot steps for human output (cached by the broker); without them numbers show as they are."""
+    try:
+        return rt.broker.rules()
+    except CrbotError as exc:
+        logging.getLogger(__name__).info("no symbol rules for the output: %s", exc)
+        return None
 
 
 def _warn_plain_text(settings: Any) -> None:
