@@ -11,8 +11,11 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-run: $(STAMP)  ## serve the dashboard on http://127.0.0.1:8501 (paper mode by default)
-	$(BIN)/streamlit run app.py
+PORT ?= 8501
+ADDRESS ?= 127.0.0.1
+
+run: $(STAMP)  ## serve the dashboard on http://$(ADDRESS):$(PORT) (paper mode by default): make run PORT=8502
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 api: $(STAMP)  ## serve the HTTP API on http://127.0.0.1:8002/api/broker (create a token first: see README)
 	$(BIN)/python -m crbot api serve
