@@ -21,6 +21,7 @@ ALL = (
     "secrets",
     "ticket_chart",
     "golive",
+    "pages",  # a real dashboard in Chromium: run it alone (`python -m bench pages`) for steady figures
 )
 
 

@@ -1,0 +1,157 @@
+"""First paint and time to main content of every dashboard page in real Chromium, cold and warm.
+
+A real ``streamlit run app.py`` (paper mode, synthetic feed, its own CRBOT_HOME, as tests/e2e/conftest.py starts
+it) and Debian's Chromium through playwright. For each page of app.py's navigation:
+- cold: the page's first load after the server started (a fresh browser context: no cache, a new session);
+- warm: a reload of the same page (3 times, median), target <= 1 s.
+First paint is the browser's first-contentful-paint; main content is the page's title shown, its script done
+(``data-test-script-state=notRunning``) and every plotly chart drawn. Baseline (same run, same machine load):
+a one-line Streamlit app served and measured the same way. The ticket's chart refresh: ``bench ticket_chart``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CRBOT_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
+# app.py's navigation: (url path, the page's title)
+PAGES = (
+    ("", "Balance"),
+    ("positions", "Positions & orders"),
+    ("ticket", "Order ticket"),
+    ("performance", "Performance"),
+    ("risk", "Risk & controls"),
+    ("connection", "Connection"),
+    ("monitoring", "Monitoring"),
+    ("golive", "Go-live checklist"),
+    ("audit", "Audit trail"),
+)
+WARM_ROUNDS = 3
+TIMEOUT_MS = 60_000
+BASELINE_APP = 'import streamlit as st\nst.title("Baseline")\nst.write("one line")\n'
+
+# every plotly chart in the main area has drawn its svg (the chart is the content, not its empty frame)
+CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stPlotlyChart"]')]
+    .every(c => c.querySelector('.main-svg'))"""
+FCP = """() => (performance.getEntriesByName('first-contentful-paint')[0] || {startTime: null}).startTime"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+@contextmanager
+def _server(app: Path) -> Iterator[str]:
+    """``streamlit run`` on a free port in paper mode with the committed config; stopped (by its pid) after."""
+    home = Path(tempfile.mkdtemp(prefix="crbot-bench-pages-"))
+    (home / ".streamlit").mkdir()
+    shutil.copy(ROOT / ".streamlit" / "config.toml", home / ".streamlit" / "config.toml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRBOT_", "BINANCE_"))}
+    env.update(
+        CRBOT_HOME=str(home),
+        CRBOT_MODE="paper",
+        CRBOT_PRICE_FEED="synthetic",
+        CRBOT_PAPER_BALANCES="USDT=10000",
+        CRBOT_ACTOR="bench",
+    )
+    port = _free_port()
+    log = (home / "streamlit.log").open("wb")
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)]
+    proc = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start: {(home / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _load(tab: Page, url: str, title: str, *, reload: bool) -> tuple[float, float]:
+    """(first paint, main content) in ms from the navigation's start."""
+    started = time.perf_counter()
+    if reload:
+        tab.reload(wait_until="commit")
+    else:
+        tab.goto(url, wait_until="commit")
+    tab.get_by_role("heading", name=title).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    tab.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=TIMEOUT_MS)
+    tab.wait_for_function(CHARTS_DRAWN, timeout=TIMEOUT_MS)
+    main_ms = (time.perf_counter() - started) * 1000
+    paint = tab.evaluate(FCP)
+    return (float(paint) if paint is not None else float("nan")), main_ms
+
+
+def _measure(url: str, pages: tuple[tuple[str, str], ...]) -> list[tuple[str, float, float, float, float]]:
+    rows = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            for path, title in pages:
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                tab = context.new_page()
+                cold_paint, cold_main = _load(tab, f"{url}/{path}", title, reload=False)
+                warm = [_load(tab, f"{url}/{path}", title, reload=True) for _ in range(WARM_ROUNDS)]
+                context.close()
+                warm_paint = statistics.median(p for p, _ in warm)
+                warm_main = statistics.median(m for _, m in warm)
+                rows.append((path or "/ (default page)", cold_paint, cold_main, warm_paint, warm_main))
+        finally:
+            browser.close()
+    return rows
+
+
+def _print(rows: list[tuple[str, float, float, float, float]]) -> None:
+    print(
+        f"{'page':<24}{'cold paint':>12}{'cold main':>12}{'warm paint':>12}{'warm main':>12}"
+        "   target: warm main <= 1000 ms"
+    )
+    for name, cp, cm, wp, wm in rows:
+        verdict = "ok" if wm <= 1000 else "MISSED"
+        print(f"{name:<24}{cp:>10.0f}ms{cm:>10.0f}ms{wp:>10.0f}ms{wm:>10.0f}ms   {verdict}", flush=True)
+
+
+def run() -> None:
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs", flush=True)
+    base_dir = Path(tempfile.mkdtemp(prefix="crbot-bench-baseline-"))
+    (base_dir / "baseline.py").write_text(BASELINE_APP)
+    with _server(base_dir / "baseline.py") as url:
+        _print([("baseline: 1-line app", *row[1:]) for row in _measure(url, (("", "Baseline"),))])
+    with _server(ROOT / "app.py") as url:
+        _print(_measure(url, PAGES))
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    print("the ticket's chart refresh cost: python -m bench ticket_chart", flush=True)
