@@ -87,12 +87,16 @@ def validate_order(
     avg_price: Decimal,
     open_orders: int,
     adds: int = 1,
+    last_price: Decimal | None = None,
+    band_pct: Decimal | None = None,
 ) -> None:
     """Raise ``FilterError`` for the first filter ``spec`` breaks; return None if it would pass.
 
     ``avg_price`` is the symbol's average price (Binance's avgPriceMins window) used by
     PERCENT_PRICE_BY_SIDE and by NOTIONAL for MARKET orders; ``open_orders`` is how many orders are
     already open on the symbol and ``adds`` how many this request opens (OCO 2, OTOCO 3).
+    ``last_price`` and ``band_pct`` (the risk manager's price band) make a percent-price hint propose only
+    prices the band accepts too.
     A missing price or stop price is malformed input (``InvalidInput``), not a filter failure.
     """
     kind = str(spec.type)
@@ -103,7 +107,7 @@ def validate_order(
     if spec.stop_price is not None:
         _check_price_filter(rules, spec.stop_price, "stop price")
     if spec.price is not None:
-        _check_percent_price(rules, spec, spec.price, avg_price)
+        _check_percent_price(rules, spec, spec.price, avg_price, last_price, band_pct)
     market = not spec.type.has_price  # no limit price: valued at the average
     _check_lot(rules, "LOT_SIZE", spec.quantity, market=market)
     if kind == "MARKET":
@@ -169,40 +173,91 @@ def _check_price_filter(rules: SymbolRules, price: Decimal, name: str) -> None:
         )
 
 
-def _check_percent_price(rules: SymbolRules, spec: OrderSpec, price: Decimal, avg: Decimal) -> None:
+def percent_price_limits(rules: SymbolRules, side: Side) -> tuple[str, Decimal | None, Decimal | None] | None:
+    """(filter name, multiplier down, multiplier up) of the symbol's percent-price filter for ``side``; None if
+    it has none. A multiplier of 0 / missing is no bound."""
     if "PERCENT_PRICE_BY_SIDE" in rules.filters:
         f = "PERCENT_PRICE_BY_SIDE"
-        prefix = "bid" if spec.side is Side.BUY else "ask"
-        up = rules.value(f, f"{prefix}MultiplierUp")
-        down = rules.value(f, f"{prefix}MultiplierDown")
-    elif "PERCENT_PRICE" in rules.filters:  # the older, side-blind form
+        prefix = "bid" if side is Side.BUY else "ask"
+        return f, rules.value(f, f"{prefix}MultiplierDown") or None, rules.value(f, f"{prefix}MultiplierUp") or None
+    if "PERCENT_PRICE" in rules.filters:  # the older, side-blind form
         f = "PERCENT_PRICE"
-        up = rules.value(f, "multiplierUp")
-        down = rules.value(f, "multiplierDown")
-    else:
+        return f, rules.value(f, "multiplierDown") or None, rules.value(f, "multiplierUp") or None
+    return None
+
+
+def accepted_prices(
+    rules: SymbolRules, side: Side, *, avg: Decimal, last: Decimal | None = None, band_pct: Decimal | None = None
+) -> tuple[Decimal, Decimal] | None:
+    """The lowest and highest price on the tick that the exchange's price filters (around the average ``avg``)
+    AND the risk manager's band (±``band_pct`` % around ``last``, when given) all accept; None when no price
+    passes them all (or nothing is known to bound it)."""
+    low = rules.value("PRICE_FILTER", "minPrice") or None
+    high = rules.value("PRICE_FILTER", "maxPrice") or None
+    bounds = percent_price_limits(rules, side)
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION  # exact products, so a rounded edge never falls outside
+        if bounds is not None and avg.is_finite() and avg > ZERO:
+            _, down, up = bounds
+            low = _tighter(max, low, avg * down if down else None)
+            high = _tighter(min, high, avg * up if up else None)
+        if last is not None and band_pct is not None and last.is_finite() and last > ZERO:
+            low = _tighter(max, low, last - last * band_pct / 100)
+            high = _tighter(min, high, last + last * band_pct / 100)
+    if low is None or high is None:
+        return None
+    low = max(round_price(rules, low, up=True), rules.tick_size if rules.tick_size > ZERO else low)
+    high = round_price(rules, high, up=False)
+    return (low, high) if ZERO < low <= high else None
+
+
+def _tighter(pick, a: Decimal | None, b: Decimal | None) -> Decimal | None:  # type: ignore[no-untyped-def]
+    """The tighter of two bounds (``pick`` is max for a floor, min for a ceiling); None = unbounded."""
+    return b if a is None else a if b is None else pick(a, b)
+
+
+def _check_percent_price(
+    rules: SymbolRules,
+    spec: OrderSpec,
+    price: Decimal,
+    avg: Decimal,
+    last: Decimal | None = None,
+    band_pct: Decimal | None = None,
+) -> None:
+    bounds = percent_price_limits(rules, spec.side)
+    if bounds is None:
         return
+    f, down, up = bounds
     _need_average(f, rules.symbol, avg)
     lowest = avg * down if down else None
     highest = avg * up if up else None
-    band = (
-        f"between {fmt(round_price(rules, lowest, up=True)) if lowest is not None else '0'} and "
-        f"{fmt(round_price(rules, highest, up=False)) if highest is not None else 'any price'}"
-    )
     avg_text = _money(avg, rounding=ROUND_HALF_UP)
     if lowest is not None and price < lowest:
-        raise FilterError(
-            f,
-            f"{spec.side} price {fmt(price)} is too far below the average price {avg_text} "
-            f"(lowest allowed {fmt(round_price(rules, lowest, up=True))}, {fmt(down)} × average)",
-            hint=f"use a price {band}",
-        )
-    if highest is not None and price > highest:
-        raise FilterError(
-            f,
-            f"{spec.side} price {fmt(price)} is too far above the average price {avg_text} "
-            f"(highest allowed {fmt(round_price(rules, highest, up=False))}, {fmt(up)} × average)",
-            hint=f"use a price {band}",
-        )
+        where, edge = "below", f"the lowest it accepts is {fmt(round_price(rules, lowest, up=True))}"
+    elif highest is not None and price > highest:
+        where, edge = "above", f"the highest it accepts is {fmt(round_price(rules, highest, up=False))}"
+    else:
+        return
+    raise FilterError(
+        f,
+        f"{spec.side} price {fmt(price)} is too far {where} the market for the exchange "
+        f"(average price {avg_text}; {edge})",
+        hint=_price_hint(rules, spec.side, avg, last, band_pct),
+    )
+
+
+def _price_hint(rules: SymbolRules, side: Side, avg: Decimal, last: Decimal | None, band_pct: Decimal | None) -> str:
+    both = accepted_prices(rules, side, avg=avg, last=last, band_pct=band_pct)
+    if both is not None:
+        return f"use a price between {fmt(both[0])} and {fmt(both[1])}"
+    alone = accepted_prices(rules, side, avg=avg)
+    if alone is None:
+        return "wait for the average price to settle, then use a price close to it"
+    return (
+        f"the exchange accepts {fmt(alone[0])} to {fmt(alone[1])} but your Price band (±{fmt(band_pct)}% around "
+        f"the last price {fmt(last)}) allows none of it: wait for the average price to catch up, "
+        "or change the Price band limit"
+    )
 
 
 def _need_average(filter_type: str, symbol: str, avg: Decimal) -> None:

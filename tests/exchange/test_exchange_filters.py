@@ -203,7 +203,7 @@ def test_legacy_min_notional() -> None:
 def test_percent_price_by_side() -> None:
     err = failure(price=D("17999.99"), quantity=D("0.01"))
     assert err.filter_type == "PERCENT_PRICE_BY_SIDE"
-    assert "BUY price 17999.99 is too far below the average price 90000.00" in err.message
+    assert "BUY price 17999.99 is too far below the market for the exchange (average price 90000.00" in err.message
     assert err.hint == "use a price between 18000 and 450000"
     check(price=D("18000"), quantity=D("0.001"))
     tight = with_filter(BTC, "PERCENT_PRICE_BY_SIDE", askMultiplierUp="1.05", askMultiplierDown="0.95")
