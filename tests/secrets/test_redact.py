@@ -3,6 +3,7 @@ blanked in the message, its arguments and its traceback, for every logger once i
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 
@@ -14,7 +15,7 @@ from crbot.secrets.masterkey import MasterKey
 
 KEY = "Fa7tS0kLm3NpQr5TuVw8XyZ1aB2cD4eF6gH9iJ0kL2mN4oP6qR8sT0uV2wX4yZ6a"
 SIGNATURE = "3c1f2b8f6a0e4d9c7b5a3f1e0d2c4b6a8f9e7d5c3b1a0f2e4d6c8b0a9f7e5d3c"
-MASTER = Fernet.generate_key().decode()
+MASTER = base64.urlsafe_b64encode(bytes(range(32))).decode()  # a master key's shape; fixed: xdist ids must agree
 ED25519_SIG = "A" * 86 + "=="
 
 
