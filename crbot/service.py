@@ -222,7 +222,7 @@ class TradingService:
             norm = self._normalise(req, "preview", last=last, avg=last, open_orders=open_orders)
         except (CrbotError, KeyError) as exc:
             return Preview(ok=False, error=str(exc) if isinstance(exc, CrbotError) else "no price for this symbol yet")
-        ctx, limits = self._risk_context(norm, last, open_orders, list(snap.balances), record=False)
+        ctx, limits = self._risk_context(norm, last, open_orders, list(snap.balances), record=False, avg=last)
         denial = check(order_intent(norm, ctx), limits, ctx)
         loss = gain = loss_pct = None
         for leg in norm.exit_legs:
@@ -265,10 +265,11 @@ class TradingService:
         facts = self.journal.pretrade_facts(now, orders_since=now - RATE_WINDOW, open_other_than=rules.symbol)
         here = self.broker.open_orders(rules.symbol)
         last = self.broker.last_price(rules.symbol)
-        norm = self._normalise(req, cid, last=last, avg=self.broker.avg_price(rules.symbol), open_orders=here)
+        avg = self.broker.avg_price(rules.symbol)
+        norm = self._normalise(req, cid, last=last, avg=avg, open_orders=here)
         open_orders = [*here, *facts.open_elsewhere]
         rows = list(self.account.snapshot(for_order=True).balances)
-        ctx, limits = self._risk_context(norm, last, open_orders, rows, record=True, facts=facts)
+        ctx, limits = self._risk_context(norm, last, open_orders, rows, record=True, facts=facts, avg=avg)
         denial = check(order_intent(norm, ctx), limits, ctx)
         if denial is not None:
             self.journal.audit(actor=actor, action="order_denied", detail=denial.detail, reason=denial.code)
@@ -386,15 +387,16 @@ class TradingService:
         norm = normalise(req, rules, last_price=last, fee_rate=self.fee_rate, client_order_id=cid)
         open_count = sum(1 for o in open_orders if o.symbol == rules.symbol)
         specs = norm.as_list.orders if norm.as_list else (norm.entry,)
+        band = {"last_price": last, "band_pct": self.risk_limits().price_band_pct}  # hints both accept
         for spec in specs:
-            filters.validate_order(rules, spec, avg_price=avg, open_orders=open_count, adds=len(specs))
+            filters.validate_order(rules, spec, avg_price=avg, open_orders=open_count, adds=len(specs), **band)
         if norm.exits is not None and norm.as_list is None:
             for leg in norm.exit_legs:
-                filters.validate_order(rules, leg, avg_price=avg, open_orders=open_count + 1, adds=len(specs))
+                filters.validate_order(rules, leg, avg_price=avg, open_orders=open_count + 1, adds=len(specs), **band)
         return norm
 
     def _risk_context(
-        self, norm: Normalised, last: Decimal, open_orders: list, rows: list, *, record: bool, facts=None
+        self, norm: Normalised, last: Decimal, open_orders: list, rows: list, *, record: bool, facts=None, avg=None
     ):
         ctx, limits = risk_context(
             facts=facts,
@@ -407,6 +409,12 @@ class TradingService:
             record_day_start=record,
         )
         problem = self.statewatch.problem() if self.statewatch is not None else ""
+        if avg is not None:  # a PRICE_OUT_OF_BAND hint proposes prices the exchange accepts too
+            rules = self._rules(norm.entry.symbol)
+            accepted = filters.accepted_prices(
+                rules, norm.entry.side, avg=avg, last=last, band_pct=limits.price_band_pct
+            )
+            ctx = replace(ctx, accepted_prices=accepted)
         return (replace(ctx, journal_problem=problem) if problem else ctx), limits
 
     def _refuse_if_watch_says_so(self, actor: str) -> None:

@@ -40,7 +40,7 @@ def test_denied_order_leaves_only_an_audit_event(service):
     assert err.value.exit_code == 3
     assert service.journal.orders() == []
     assert service.broker.open_orders() == []
-    assert any(e.action == "order_denied" and "notional" in e.detail for e in service.audit_events())
+    assert any(e.action == "order_denied" and "Max order size" in e.detail for e in service.audit_events())
 
 
 def test_filter_failure_changes_nothing(service):
