@@ -83,7 +83,11 @@ class Settings:
 
     @property
     def paper_db_url(self) -> str:
-        """The paper exchange keeps its own book, apart from our journal (as a real one would)."""
+        """The paper exchange keeps its own book, apart from our journal (as a real one would). When the journal
+        is on PostgreSQL the book's ``sim_*`` tables live in the same database, so every machine sharing that
+        journal shares one paper account too."""
+        if self.database_url.startswith(("postgresql:", "postgresql+", "postgres:")):
+            return self.database_url
         return f"sqlite:///{self.home / 'paper_exchange.db'}"
 
     @classmethod
