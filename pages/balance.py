@@ -10,8 +10,9 @@ from crbot.errors import CrbotError
 from crbot.portfolio import equity
 from crbot.runtime import Runtime
 from ui import charts
-from ui.fmt import as_float, browser_zone, num, usdt, zone_name
+from ui.fmt import browser_zone, qty, quote, usdt, zone_name
 from ui.runtime import get_runtime
+from ui.tables import CENT, balances_table
 
 
 def render() -> None:
@@ -31,36 +32,34 @@ def _holdings(rt: Runtime) -> None:
         return
     rows = list(snapshot.balances)
     total = equity(rows)
-    quote = next((r for r in rows if r.asset == QUOTE_ASSET), None)
+    held = next((r for r in rows if r.asset == QUOTE_ASSET), None)
     c1, c2, c3 = st.columns(3)
-    c1.metric("Total equity (USDT)", num(total, 2), border=True, help="Every asset valued at its last price in USDT")
-    c2.metric("Free USDT", num(quote.free if quote else None, 2), border=True)
-    c3.metric("Locked in orders (USDT)", num(quote.locked if quote else None, 2), border=True)
+    c1.metric("Total equity (USDT)", quote(total), border=True, help="Every asset valued at its last price in USDT")
+    c2.metric("Free USDT", qty(held.free if held else None, CENT), border=True)
+    c3.metric("Locked in orders (USDT)", qty(held.locked if held else None, CENT), border=True)
     if total is None:
         missing = ", ".join(r.asset for r in rows if r.value_usdt is None)
         st.warning(f"Equity unknown: no USDT price for {missing}. Values shown are partial; check the price feed.")
-    table = pd.DataFrame(
-        {
-            "Asset": [r.asset for r in rows],
-            "Free": [num(r.free) for r in rows],
-            "Locked": [num(r.locked) for r in rows],
-            "Total": [num(r.total) for r in rows],
-            "Price (USDT)": [as_float(r.price) for r in rows],
-            "Value (USDT)": [as_float(r.value_usdt) for r in rows],
-        }
-    )
+    try:
+        rules = rt.service.broker.rules()
+    except CrbotError:
+        rules = None  # quantities then show as they are
+    table = balances_table(rows, rules, QUOTE_ASSET)
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         column_config={
-            "Price (USDT)": st.column_config.NumberColumn(format="%.8g"),
-            "Value (USDT)": st.column_config.NumberColumn(format="%.2f"),
+            "Free": st.column_config.TextColumn(alignment="right"),
+            "Locked": st.column_config.TextColumn(alignment="right"),
+            "Total": st.column_config.TextColumn(alignment="right"),
+            "Price (USDT)": st.column_config.TextColumn(alignment="right"),
+            "Value (USDT)": st.column_config.NumberColumn(format="accounting"),
         },
     )
     age = snapshot.age(rt.clock.now()).total_seconds()
     st.caption(
-        f"Total: {usdt(total)} · quantities are exact; USDT values are rounded for display · "
+        f"Total: {usdt(total)} · coins shown to their lot step, rounded down; USDT to the cent · "
         f"account read {age:.0f} s ago (every 30 s, and after every order, cancel or STOP)."
     )
 

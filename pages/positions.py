@@ -24,7 +24,7 @@ PENDING_ALL = "cancel_all_pending"  # the symbol awaiting "Yes, cancel all"
 CANCEL_RESULT = "cancel_result"
 PENDING_CLOSE = "close_pending"  # {"symbol", "sell", "cid"} awaiting "Yes, sell"
 CLOSE_RESULT = "close_result"  # (ok, text, rows)
-USDT_COLUMN = st.column_config.NumberColumn(format="%.2f")
+USDT_COLUMN = st.column_config.NumberColumn(format="accounting")  # 1,234.57; a loss in parentheses
 SELL_CSS = "<style>.st-key-close_confirm button {background: #d32f2f; border-color: #d32f2f; color: #fff;}</style>"
 
 
@@ -48,7 +48,11 @@ def _live(rt: Runtime) -> None:
         st.session_state.pop(PENDING_CANCEL, None)
         st.session_state.pop(PENDING_ALL, None)
         return
-    st.dataframe(orders_table(orders), hide_index=True, width="stretch", key="open_orders_table")
+    try:
+        rules = rt.service.broker.rules()
+    except CrbotError:
+        rules = None  # quantities and prices then show as they are
+    st.dataframe(orders_table(orders, rules), hide_index=True, width="stretch", key="open_orders_table")
     _cancel_rows(rt, orders)
     _cancel_all(rt, orders)
 
@@ -64,7 +68,7 @@ def _positions(rt: Runtime) -> None:
     held, dust = split_dust(positions, rules)
     if held:
         st.dataframe(
-            positions_table(held),
+            positions_table(held, rules),
             hide_index=True,
             width="stretch",
             key="positions_table",
@@ -74,7 +78,8 @@ def _positions(rt: Runtime) -> None:
                     help="volume-weighted fill price of the bought lots still held (FIFO), fees not included; "
                     "the same figure as Performance and `python -m crbot positions`",
                 ),
-                "Market price": st.column_config.NumberColumn(format="%.8g"),
+                "Market price": st.column_config.TextColumn(alignment="right"),
+                "Quantity": st.column_config.TextColumn(alignment="right"),
                 "Market value (USDT)": USDT_COLUMN,
                 "Unrealised P&L (USDT)": st.column_config.TextColumn(
                     alignment="right", help="(market − average entry) × quantity"

@@ -43,6 +43,7 @@ def line(frame: pd.DataFrame, *, x: str, y: str, name: str, colour: str, fill: b
         showlegend=False,
         hovermode="x unified",
         yaxis_title=name,
+        yaxis_tickformat=",.2f",  # 9,999.60, never plotly's SI "9.9996k"
     )
     return fig
 

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from crbot import metrics
+from ui.fmt import duration
 
 TABLE_ROWS = 2000
 PERIODS = {"Day": "D", "Week": "W", "Month": "M", "Year": "Y"}
@@ -87,16 +88,11 @@ def trips_csv(trips: pd.DataFrame) -> str:
 
 
 def _held(value: pd.Timedelta) -> str:
+    """ "1 m 17 s", "2 h 05 m", "3 d 4 h" (ui.fmt.duration); under a second "< 1 s"."""
     if pd.isna(value):
         return "—"
-    seconds = int(value.total_seconds())
-    if seconds == 0:
-        return "< 1 s"
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    return (
-        f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
-    )
+    seconds = value.total_seconds()
+    return "< 1 s" if seconds < 1 else duration(seconds)
 
 
 def trade_list(trips: pd.DataFrame, all_fills_csv: Callable[[], str]) -> None:
