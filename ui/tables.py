@@ -74,7 +74,7 @@ def positions_table(positions: Sequence[Position], rules: Rules | None = None) -
             "Symbol": [p.symbol for p in positions],
             "Quantity": [qty(p.quantity, _step(rules, p.symbol)) for p in positions],
             # Text, so an unknown entry reads "—" (None in a number column shows "None"). Fees not included.
-            "Average entry": [num(p.avg_entry) for p in positions],
+            "Average entry": [price(p.avg_entry, _tick(rules, p.symbol)) for p in positions],
             "Market price": [price(p.market_price, _tick(rules, p.symbol)) for p in positions],
             "Market value (USDT)": [as_float(p.market_value) for p in positions],
             "Unrealised P&L (USDT)": [num(p.unrealized_pnl, 2) for p in positions],

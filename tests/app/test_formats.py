@@ -64,6 +64,7 @@ def test_positions_and_orders_by_step_and_tick(page, traded: Runtime) -> None:
     assert BTC_STEP.fullmatch(held.loc["BTCUSDT", "Quantity"])
     assert CENTS.fullmatch(held.loc["BTCUSDT", "Market price"]) and "," in held.loc["BTCUSDT", "Market price"]
     assert CENTS.fullmatch(held.loc["BTCUSDT", "Unrealised P&L (USDT)"])
+    assert CENTS.fullmatch(held.loc["BTCUSDT", "Average entry"])  # a price: the tick, not 12 decimals
     orders = table_with(at, "Client order id")
     assert orders["Quantity"].tolist() == ["0.00100"] and orders["Filled"].tolist() == ["0.00000"]
     assert CENTS.fullmatch(orders["Price"].iloc[0]) and "," in orders["Price"].iloc[0]
