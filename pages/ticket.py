@@ -66,14 +66,15 @@ def render() -> None:
         req, problem = _inputs(rt, locked=pending is not None)
         if problem and problem not in PROMPTS:  # an input error: red, right under the fields that caused it
             st.error(problem, icon=":material/error:")
+        preview = rt.service.preview(req) if req is not None and not problem else None
+        if preview is not None and preview.error:  # the exchange's filters or a risk limit: same style, same place
+            st.error(preview.error, icon=":material/error:")
     with right:
         price_panel(rt, st.session_state.get("t_symbol") or rt.settings.symbols[0])
         st.subheader("Preview")
-        preview = None
         if problem:
             st.info(problem if problem in PROMPTS else "Correct the ticket (see the message under the fields).")
-        elif req is not None:
-            preview = rt.service.preview(req)
+        elif preview is not None and req is not None:
             rules = rt.service.broker.rules().get(req.symbol)
             with st.container(key="t_preview"):
                 st.html(PREVIEW_CSS)
@@ -135,8 +136,8 @@ def _inputs(rt: Runtime, *, locked: bool) -> tuple[OrderRequest | None, str | No
 
 
 def _show_preview(p: Preview, rules: SymbolRules | None) -> None:
-    if p.error and not p.denial:
-        st.error(p.error, icon=":material/block:")
+    if p.error and not p.denial:  # the message itself is under the fields
+        st.info("Refused as typed: see the message under the fields.", icon=":material/block:")
         return
     tick, step = (rules.tick_size, rules.step_size) if rules is not None else (None, None)
     c1, c2, c3 = st.columns(3, gap="small")
@@ -166,8 +167,8 @@ def _show_preview(p: Preview, rules: SymbolRules | None) -> None:
             hide_index=True,
             width="stretch",
         )
-    if p.denial is not None:
-        st.error(f"Risk check: **{p.denial.code}** — {p.denial.detail}  \n{p.denial.hint}", icon=":material/gpp_bad:")
+    if p.denial is not None:  # the message itself is under the fields
+        st.info("Risk check failed: see the message under the fields.", icon=":material/gpp_bad:")
     else:
         st.success(f"Risk check passed · equity {usdt(p.equity)}", icon=":material/verified_user:")
 

@@ -60,7 +60,10 @@ def test_bad_number_is_explained_and_blocks_review(page, runtime) -> None:
 
 def test_risk_denial_is_shown_and_blocks_review(page, runtime) -> None:
     at = _fill_limit_buy(page("ticket").run(), "1", str(resting_price(runtime)))  # ~1 BTC: far above 1000 USDT
-    assert any("ORDER_NOTIONAL_EXCEEDS_MAX" in t for t in texts(at, "error"))
+    (error,) = [t for t in texts(at, "error") if "ORDER_NOTIONAL_EXCEEDS_MAX" in t]  # one message, red
+    assert error.startswith("this order is worth ") and error.endswith("(ORDER_NOTIONAL_EXCEEDS_MAX)")
+    assert "your Max order size" in error and "max_order_notional" not in error  # the Risk page's label
+    assert "on the Risk page" in error  # the dashboard names the dashboard's way to change it
     assert at.button(key="ticket_review").disabled
 
 
