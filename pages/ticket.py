@@ -59,7 +59,7 @@ def render() -> None:
     rt = get_runtime()
     st.html(SIDE_CSS)
     st.title("Order ticket")
-    _result()
+    _result(failed=False)  # a sent order's result on top; a refusal next to the buttons that sent it
     pending = st.session_state.get(PENDING)
     left, right = st.columns([1, 1], gap="large")
     with left:
@@ -82,6 +82,7 @@ def render() -> None:
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         st.warning(notice, icon=":material/sync_problem:")
+    _result(failed=True)
     if pending is None:
         ok = preview is not None and preview.ok
         st.button("Review order", key="ticket_review", type="primary", disabled=not ok, on_click=_review, args=(rt,))
@@ -329,9 +330,9 @@ def _send(rt: Runtime) -> None:
     }
 
 
-def _result() -> None:
+def _result(*, failed: bool) -> None:
     result = st.session_state.get(RESULT)
-    if not result:
+    if not result or result["ok"] is failed:
         return
     if result["ok"]:
         st.success(result["text"], icon=":material/check_circle:")
