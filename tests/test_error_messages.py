@@ -7,6 +7,7 @@ import json
 import re
 import shlex
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -292,3 +293,20 @@ def test_cli_usage_hint_names_the_real_subcommand(cli_env, capsys):
 def test_denied_limit_is_kept_on_the_error_for_every_surface():
     err = denial_for("max_order_notional").to_error()
     assert isinstance(err, Denied) and err.code == "ORDER_NOTIONAL_EXCEEDS_MAX" and err.limit == "max_order_notional"
+
+
+def test_an_exchange_filter_refusal_from_binance_reads_the_same_way():
+    from binance.exceptions import BinanceAPIException
+
+    from crbot.broker.binance_errors import Call, translate
+
+    response = type("R", (), {"status_code": 400, "headers": {}, "text": ""})()
+    exc = BinanceAPIException(response, 400, '{"code": -1013, "msg": "Filter failure: LOT_SIZE"}')
+    call = Call(what="BUY LIMIT BTCUSDT order c-1", venue="Binance testnet", now=datetime.now(UTC), placing="c-1")
+    err = translate(exc, call)
+    assert isinstance(err, FilterError) and err.filter_type == "LOT_SIZE"
+    assert (
+        err.message
+        == "Binance testnet refused BUY LIMIT BTCUSDT order c-1: the quantity is not one the exchange accepts"
+    )
+    assert str(err).endswith("(LOT_SIZE)") and "Filter failure" not in str(err) and "step" in err.hint

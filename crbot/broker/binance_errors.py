@@ -57,6 +57,17 @@ _FILTER_HINTS = {
     "PERCENT_PRICE_BY_SIDE": "the price is too far from the average price: move it closer to the market",
     "MAX_NUM_ORDERS": "too many open orders on this symbol: cancel some first",
 }
+_FILTER_WORDS = {
+    "LOT_SIZE": "the quantity is not one the exchange accepts",
+    "MARKET_LOT_SIZE": "the quantity is not one the exchange accepts for a market order",
+    "NOTIONAL": "the order's value (price × quantity) is outside what the exchange accepts",
+    "MIN_NOTIONAL": "the order's value (price × quantity) is below the exchange's minimum",
+    "PRICE_FILTER": "the price is not one the exchange accepts",
+    "PERCENT_PRICE_BY_SIDE": "the price is too far from the market for the exchange",
+    "PERCENT_PRICE": "the price is too far from the market for the exchange",
+    "MAX_NUM_ORDERS": "too many orders are open on this symbol",
+    "MAX_NUM_ALGO_ORDERS": "too many stop orders are open on this symbol",
+}
 _FILTER_HINTS["MARKET_LOT_SIZE"] = _FILTER_HINTS["LOT_SIZE"]
 _FILTER_HINTS["MIN_NOTIONAL"] = _FILTER_HINTS["NOTIONAL"]
 _FILTER_HINTS["PERCENT_PRICE"] = _FILTER_HINTS["PERCENT_PRICE_BY_SIDE"]
@@ -110,7 +121,7 @@ def _api_error(exc: BinanceAPIException, call: Call) -> CrbotError:
     if kind is Kind.NOT_FOUND:
         return OrderNotFound(said, code=code, hint="refresh open orders; it may already be filled or canceled")
     if kind is Kind.FILTER:
-        return _filter_error(msg, said)
+        return _filter_error(msg, said, call)
     if kind is Kind.REJECTED:
         return _new_order_rejected(msg, said)
     if kind is Kind.CLOCK:
@@ -142,10 +153,13 @@ def _hint_2015(msg: str) -> str:
     )
 
 
-def _filter_error(msg: str, said: str) -> FilterError:
+def _filter_error(msg: str, said: str, call: Call) -> FilterError:
     found = re.search(r"Filter failure:\s*([A-Z_]+)", msg)
     kind = found.group(1) if found else "INVALID_MESSAGE"
-    return FilterError(kind, said, hint=_FILTER_HINTS.get(kind, "check the symbol's exchange filters"))
+    words = _FILTER_WORDS.get(kind)
+    # the trader's words first; the filter's name closes the message, in parentheses (FilterError's tag)
+    message = f"{call.venue} refused {call.what}: {words}" if words else said
+    return FilterError(kind, message, hint=_FILTER_HINTS.get(kind, "check the symbol's exchange filters"))
 
 
 def _new_order_rejected(msg: str, said: str) -> ExchangeRejected:
