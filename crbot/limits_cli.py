@@ -63,11 +63,8 @@ def changed(limits: RiskLimits, name: str, value: str) -> RiskLimits:
     try:
         return limits.with_changes(**{key: value.strip()})
     except InvalidInput as exc:
-        unit = f" {field.unit}" if field.unit else ""
-        raise InvalidInput(
-            f"{value[:40]!r} is not a valid value for {field.label} ({key}): {exc.message}",
-            hint=f"{exc.hint}; {field.label} is in{unit or ' symbols'}: {field.help}",
-        ) from None
+        unit = f" in {field.unit}" if field.unit else ""
+        raise InvalidInput(exc.message, hint=f"{exc.hint}; {field.label} ({key}){unit}: {field.help}") from None
 
 
 def main(argv: Sequence[str], *, as_json: bool = False) -> int:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from crbot.domain import TradingState
 from crbot.errors import CrbotError, InvalidInput
-from crbot.risk import RiskLimits, limit_fields
+from crbot.risk import RiskLimits, label_of, limit_fields
 from crbot.runtime import Runtime
 from ui import stop
 from ui.fmt import local_time
@@ -60,7 +60,7 @@ def _limits_editor(rt: Runtime) -> None:
     except CrbotError as err:
         st.error(str(err))
         return
-    st.session_state[SAVED] = f"Saved: {', '.join(f'{k} = {v}' for k, v in changes.items())}."
+    st.session_state[SAVED] = f"Saved: {', '.join(f'{label_of(k)} = {v}' for k, v in changes.items())}."
     st.rerun()
 
 

@@ -78,8 +78,8 @@ def test_symbols_are_set_as_a_comma_separated_list(cli_env, capsys):
     ("args", "says"),
     [
         (("daily_loss", "100"), "use one of: max_order_notional,"),
-        (("max_order_notional", "abc"), "not a valid value for Max order size"),
-        (("max_order_notional", "-5"), "not a valid value for Max order size"),
+        (("max_order_notional", "abc"), "Max order size 'abc' is not a number"),
+        (("max_order_notional", "-5"), "Max order size -5 must be above 0"),
         (("max_open_orders", "2.5"), "whole number"),
         (("price_band_pct", "150"), "above 100"),
         (("allowed_symbols", "BTC USDT!"), "invalid symbol"),

@@ -49,11 +49,11 @@ class RiskLimits:
         for key in _DECIMAL_KEYS:
             value = _to_decimal(key, getattr(self, key))
             if value <= 0:
-                raise InvalidInput(f"risk limit {key}={fmt(value)} must be positive", hint="enter a number above 0")
+                raise InvalidInput(f"{label_of(key)} {fmt(value)} must be above 0", hint="enter a number above 0")
             object.__setattr__(self, key, value)
         if self.price_band_pct > _MAX_BAND_PCT:
             raise InvalidInput(
-                f"risk limit price_band_pct={fmt(self.price_band_pct)} is above 100 %",
+                f"{label_of('price_band_pct')} {fmt(self.price_band_pct)} % is above 100 %",
                 hint="enter a band in percent, e.g. 5 for ±5 % around the last price",
             )
         for key in _INT_KEYS:
@@ -190,28 +190,28 @@ def for_cli(hint: str, key: str) -> str:
 
 def _to_decimal(key: str, value: object) -> Decimal:
     if isinstance(value, bool):
-        raise InvalidInput(f"risk limit {key}={value!r} is not a number", hint="enter a number such as 1000")
+        raise InvalidInput(f"{label_of(key)} {value!r} is not a number", hint="enter a number such as 1000")
     try:
         # str() of a float is its shortest exact repr (0.1 -> "0.1"), never the binary expansion.
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"risk limit {key}={value!r} is not a number", hint="enter a number such as 1000") from None
+        raise InvalidInput(f"{label_of(key)} {value!r} is not a number", hint="enter a number such as 1000") from None
     if not number.is_finite():
-        raise InvalidInput(f"risk limit {key}={value!r} is not a finite number", hint="enter a number such as 1000")
+        raise InvalidInput(f"{label_of(key)} {value!r} is not a finite number", hint="enter a number such as 1000")
     return number
 
 
 def _to_int(key: str, value: object) -> int:
     if isinstance(value, bool):
-        raise InvalidInput(f"risk limit {key}={value!r} is not a whole number", hint="enter a whole number such as 20")
+        raise InvalidInput(f"{label_of(key)} {value!r} is not a whole number", hint="enter a whole number such as 20")
     try:
         number = value if isinstance(value, int) else int(str(value).strip())
     except ValueError:
         raise InvalidInput(
-            f"risk limit {key}={value!r} is not a whole number", hint="enter a whole number such as 20"
+            f"{label_of(key)} {value!r} is not a whole number", hint="enter a whole number such as 20"
         ) from None
     if number <= 0:
-        raise InvalidInput(f"risk limit {key}={number} must be positive", hint="enter a whole number above 0")
+        raise InvalidInput(f"{label_of(key)} {number} must be above 0", hint="enter a whole number above 0")
     return number
 
 
@@ -221,14 +221,14 @@ def _to_symbols(value: object) -> tuple[str, ...]:
         symbols = tuple(dict.fromkeys(str(s).strip().upper() for s in items if str(s).strip()))  # type: ignore[union-attr]
     except TypeError:
         raise InvalidInput(
-            f"risk limit allowed_symbols={value!r} is not a list of symbols", hint="enter e.g. BTCUSDT,ETHUSDT"
+            f"{label_of('allowed_symbols')} {value!r} is not a list of symbols", hint="enter e.g. BTCUSDT,ETHUSDT"
         ) from None
     bad = [s for s in symbols if not _SYMBOL.match(s)]
     if bad:
         raise InvalidInput(
-            f"risk limit allowed_symbols has invalid symbol(s): {', '.join(bad)}",
+            f"{label_of('allowed_symbols')} has invalid symbol(s): {', '.join(bad)}",
             hint="use exchange symbols made of letters and digits, comma-separated, e.g. BTCUSDT,ETHUSDT",
         )
     if not symbols:
-        raise InvalidInput("risk limit allowed_symbols is empty", hint="allow at least one symbol, e.g. BTCUSDT")
+        raise InvalidInput(f"{label_of('allowed_symbols')} is empty", hint="allow at least one symbol, e.g. BTCUSDT")
     return symbols

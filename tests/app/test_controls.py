@@ -69,7 +69,7 @@ def test_invalid_limit_is_refused(page, runtime) -> None:
     at.text_input(key="limit_max_open_orders").input("-3")
     at.text_input(key="limit_reason").input("typo")
     at.button(key="limit_save").click().run()
-    assert any("max_open_orders" in t for t in texts(at, "error"))
+    assert any("Max open orders" in t for t in texts(at, "error"))  # the label, not the key
     assert runtime.service.risk_limits().max_open_orders == 20
 
 

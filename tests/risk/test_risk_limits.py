@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from crbot.errors import InvalidInput
-from crbot.risk import RiskLimits, limit_fields
+from crbot.risk import RiskLimits, label_of, limit_fields
 
 
 def test_defaults_suit_a_small_account() -> None:
@@ -29,12 +29,12 @@ def test_values_are_converted_to_decimal_and_int() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "fragment"),
     [
-        ("max_order_notional", "0", "must be positive"),
-        ("max_position_notional", "-5", "must be positive"),
+        ("max_order_notional", "0", "must be above 0"),
+        ("max_position_notional", "-5", "must be above 0"),
         ("max_total_exposure", "abc", "is not a number"),
         ("daily_loss_limit", "NaN", "not a finite number"),
         ("price_band_pct", "150", "above 100"),
-        ("max_open_orders", "0", "must be positive"),
+        ("max_open_orders", "0", "must be above 0"),
         ("max_orders_per_minute", "2.5", "not a whole number"),
         ("max_open_orders", True, "not a whole number"),
         ("allowed_symbols", "", "is empty"),
@@ -44,7 +44,7 @@ def test_values_are_converted_to_decimal_and_int() -> None:
 def test_invalid_values_raise_invalid_input_naming_the_limit(key: str, value: object, fragment: str) -> None:
     with pytest.raises(InvalidInput) as err:
         RiskLimits(**{key: value})
-    assert key in str(err.value)
+    assert label_of(key) in str(err.value)  # named as on the Risk page
     assert fragment in str(err.value)
     assert err.value.hint
 
@@ -65,7 +65,7 @@ def test_from_strings_ignores_unknown_and_defaults_missing() -> None:
 
 
 def test_from_strings_rejects_invalid_values_clearly() -> None:
-    with pytest.raises(InvalidInput, match=r"max_order_notional='lots' is not a number"):
+    with pytest.raises(InvalidInput, match=r"Max order size 'lots' is not a number"):
         RiskLimits.from_strings({"max_order_notional": "lots"})
 
 
@@ -80,7 +80,7 @@ def test_with_changes_validates_again() -> None:
     assert changed.max_order_notional == Decimal("50")
     assert changed.max_open_orders == 3
     assert limits.max_order_notional == Decimal("1000")  # original untouched
-    with pytest.raises(InvalidInput, match="must be positive"):
+    with pytest.raises(InvalidInput, match="must be above 0"):
         limits.with_changes(max_total_exposure="0")
     with pytest.raises(InvalidInput, match="unknown risk limit"):
         limits.with_changes(max_leverage="3")
