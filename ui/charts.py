@@ -152,4 +152,5 @@ def symbol_bar_figure(by_symbol: pd.Series, top: int = 20) -> go.Figure:
         )
     )
     fig.update_yaxes(type="category")
+    fig.update_xaxes(tickformat=",.2f")  # USDT to the cent, not SI ("1.2k")
     return _card(fig, height=max(160, 60 + 28 * len(shown)), x_title="P&L (USDT)")

@@ -17,6 +17,8 @@ from crbot.exchange.rules import SymbolRules
 from crbot.journal import JournalOrder
 from crbot.service import PlaceResult, TradingService
 from ui.fmt import num, parse_decimal
+from ui.fmt import price as fmt_price
+from ui.fmt import qty as fmt_qty
 
 SIZE_QTY, SIZE_QUOTE = "Quantity", "USDT amount"
 TEXT_KEYS = ("t_amount", "t_price", "t_sl", "t_tp")  # cleared after a send
@@ -130,16 +132,18 @@ def result_rows(service: TradingService, result: PlaceResult) -> list[dict[str, 
     rows = []
     for o in result.orders:
         avg = o.cumulative_quote / o.executed_qty if o.executed_qty > 0 else None
+        found = service.broker.rules().get(o.symbol)  # cached: the symbol's tick and lot step
+        tick, step = (found.tick_size, found.step_size) if found else (None, None)
         rows.append(
             {
                 "Client order id": o.client_order_id,
                 "Type": o.type.value,
                 "Side": o.side.value,
                 "Status": o.status.value,
-                "Quantity": num(o.quantity),
-                "Filled": num(o.executed_qty),
-                "Limit / stop": num(o.price if o.price is not None else o.stop_price),
-                "Avg fill price": num(avg, 2) if avg is not None else "—",
+                "Quantity": fmt_qty(o.quantity, step),
+                "Filled": fmt_qty(o.executed_qty, step),
+                "Limit / stop": fmt_price(o.price if o.price is not None else o.stop_price, tick),
+                "Avg fill price": fmt_price(avg, tick),
                 "Fee": _fees(service, o),
                 "Note": o.reason,
             }

@@ -81,3 +81,14 @@ def test_performance_holding_times_read_as_durations(page, traded: Runtime) -> N
 def test_money_chart_axes_are_not_si() -> None:
     frame = pd.DataFrame({"time": pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC"), "equity": [9999.6] * 3})
     assert charts.equity_figure(frame).layout.yaxis.tickformat == ",.2f"  # 9,999.60, not "9.9996k"
+
+
+def test_ticket_result_rows_by_step_and_tick(runtime: Runtime) -> None:
+    from ui.ticket_state import result_rows
+
+    req = OrderRequest(symbol="BTCUSDT", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal("0.00734"))
+    result = runtime.service.place(req, client_order_id=runtime.service.new_client_order_id(), source="t", actor="t")
+    (row,) = result_rows(runtime.service, result)
+    assert (row["Quantity"], row["Filled"]) == ("0.00734", "0.00734")
+    assert CENTS.fullmatch(row["Avg fill price"]) and "," in row["Avg fill price"]
+    assert row["Limit / stop"] == "—"  # a MARKET order has neither
