@@ -1,6 +1,6 @@
 """``python -m crbot limits``: the risk limits from the command line, as the Risk page shows them.
 
-    limits                                   each limit: key, label, value, unit (``--json`` too)
+    limits [show]                            each limit: key, label, value, unit (``--json`` too)
     limits set NAME VALUE --reason TEXT      change one limit; audited with the reason, like the Risk page
 
 NAME is the key ``limits`` lists beside the label (e.g. ``daily_loss_limit``). A bad name or value changes
@@ -35,7 +35,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="crbot limits", description="show the risk limits, or change one (audited with a reason)")
-    sub = p.add_subparsers(dest="action", parser_class=_Parser, metavar="{set}")
+    sub = p.add_subparsers(dest="action", parser_class=_Parser, metavar="{show,set}")
+    sub.add_parser("show", help="each limit: label, key, value, unit (the default)")
     names = ", ".join(f.key for f in limit_fields())
     change = sub.add_parser("set", help="change one limit", description=f"NAME is one of: {names}")
     change.add_argument("name", metavar="NAME", help=f"the limit's key: {names}")

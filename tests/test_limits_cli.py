@@ -45,6 +45,7 @@ def test_show_lists_every_limit_with_the_risk_pages_label(cli_env, capsys):
     line = next(ln for ln in out.splitlines() if "daily_loss_limit" in ln)
     assert line.startswith("Daily loss limit") and line.rstrip().endswith("200 USDT")
     assert "python -m crbot limits set NAME VALUE --reason TEXT" in out
+    assert run(capsys, "limits", "show")[1] == out  # `show` is the default
 
 
 def test_set_saves_through_the_service_with_an_audited_reason(cli_env, capsys):
