@@ -21,6 +21,8 @@ from crbot.risk.model import Denial, DenialCode, OrderIntent, RiskContext, limit
 
 Check = Callable[[OrderIntent, RiskLimits, RiskContext], Denial | None]
 CENT = Decimal("0.01")
+# Resuming needs a typed confirmation wherever it is done: the sidebar's Resume form, or the CLI.
+_RESUME = "Resume in the sidebar, or `python -m crbot resume --confirm`"
 
 
 def _your(key: str) -> str:
@@ -52,7 +54,7 @@ def halted_denial(halt_reason: str) -> Denial:
     return Denial(
         code=DenialCode.TRADING_HALTED,
         detail=f"trading is HALTED{reason}: no new orders are accepted",
-        hint="cancels still work; fix the cause, then resume trading with the typed confirmation",
+        hint=f"cancels still work; fix the cause, then resume trading ({_RESUME})",
     )
 
 
@@ -71,7 +73,7 @@ def check_trading_state(intent: OrderIntent, limits: RiskLimits, ctx: RiskContex
                 f"trading is REDUCING: only a SELL no larger than the position may pass; "
                 f"got {intent.side} {fmt(intent.quantity)} {intent.symbol}, held={held}"
             ),
-            hint="place a sell that shrinks a position, or resume ACTIVE trading with the typed confirmation",
+            hint=f"place a sell that shrinks a position, or resume ACTIVE trading ({_RESUME})",
         )
     return None
 
