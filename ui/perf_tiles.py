@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from crbot import metrics
+from ui.fmt import duration
 
 STATUS_COLOUR = {"met": "green", "missed": "red", metrics.NOT_MEANINGFUL: "orange"}
 
@@ -34,10 +35,17 @@ GROUPS = (
 )  # fmt: skip
 
 
+def shown(m: metrics.Metric) -> str:
+    """The tile's value; a holding time in hours reads as a duration ("1 m 17 s", not "0.0 h")."""
+    if m.key.endswith("holding_h") and m.text != "—":
+        return duration(float(m.value) * 3600) if m.value is not None else "—"
+    return m.text
+
+
 def _tile(col: DeltaGenerator, m: metrics.Metric) -> None:
     col.metric(
         m.label,
-        m.text,
+        shown(m),
         delta=delta(m),
         delta_color=STATUS_COLOUR.get(m.status, "gray"),
         delta_arrow="off",

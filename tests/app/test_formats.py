@@ -76,6 +76,10 @@ def test_performance_holding_times_read_as_durations(page, traded: Runtime) -> N
     trips = table_with(at, "holding_time")
     assert len(trips) == 1 and all(HELD.fullmatch(v) for v in trips["holding_time"]), trips["holding_time"].tolist()
     assert not any("days" in v or ":" in v for v in trips["holding_time"])  # never "0 days 00:01:17.…"
+    tiles = {m.label: m.value for m in at.metric}
+    assert HELD.fullmatch(tiles["Median holding time"]), tiles["Median holding time"]  # not "0.0 h"
+    assert tiles["Round trips"] == "1"  # a count
+    assert re.fullmatch(r"-?\d+\.\d{2} USDT", tiles["Net P&L (realised)"]), tiles["Net P&L (realised)"]
 
 
 def test_money_chart_axes_are_not_si() -> None:
