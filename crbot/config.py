@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 
 from crbot.domain import Mode
 from crbot.errors import ConfigError
+from crbot.secrets.value import SecretStr
 
 if TYPE_CHECKING:
     from crbot.secrets.settings import SecretsConfig
@@ -32,29 +33,6 @@ JOURNAL_FILES = {
     Mode.LIVE: "journal-live.db",
 }
 BROKERS = ("binance", "mt5")  # the venue of demo / live modes (paper mode is always CRBOT's own exchange)
-
-
-class SecretStr:
-    """A string that refuses to print itself."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def get(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "SecretStr('**********')" if self._value else "SecretStr('')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> object:  # never pickled into a cache
-        raise TypeError("secrets are not picklable")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

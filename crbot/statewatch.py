@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.engine import URL, make_url
 
 from crbot.domain import TradingState
-from crbot.journal import StateRecord
+from crbot.journal import Journal, StateRecord
 from crbot.journal.control import STATE_CHANNEL
 from crbot.journal.models import TradingStateRow
 from crbot.risk import Denial
@@ -47,7 +47,6 @@ from crbot.risk.checks import halted_denial, unreachable_denial
 
 if TYPE_CHECKING:
     from crbot.config import Settings
-    from crbot.service import TradingService
 
 logger = logging.getLogger(__name__)
 
@@ -328,7 +327,14 @@ class _PostgresChannel:
         return None if row is None else str(row[0])
 
 
-def attach(service: TradingService, settings: Settings) -> StateWatch:
+class Watched(Protocol):
+    """What ``attach`` needs of the service (crbot.service imports this module: no circle back)."""
+
+    journal: Journal
+    statewatch: StateWatch | None
+
+
+def attach(service: Watched, settings: Settings) -> StateWatch:
     """Start a watch on ``settings``' journal and plug it into ``service`` (its orders then ask it first)."""
     journal = service.journal
     watch = StateWatch(

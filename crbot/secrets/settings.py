@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crbot.config import SecretStr
 from crbot.errors import ConfigError
+from crbot.secrets.value import SecretStr
 
 STORES = ("env", "aws", "vault")
 DEFAULT_VAULT_PATH = "secret/crbot/binance"

@@ -47,7 +47,7 @@ def plain_text_names(settings: Settings) -> list[str]:
 
 def with_mt5_password(settings: Settings) -> Settings:
     """The settings with MT5_PASSWORD decrypted (for the MT5 connector's start only)."""
-    from crbot.config import SecretStr
+    from crbot.secrets.value import SecretStr
 
     value = settings.mt5_password.get()
     if not masterkey.is_encrypted(value):
@@ -97,7 +97,7 @@ class KeySource:
 
     def settings_with_keys(self) -> Settings:
         """The settings with the decrypted keys in place (SecretStr: still never printed)."""
-        from crbot.config import SecretStr
+        from crbot.secrets.value import SecretStr
 
         creds = self.current()
         return replace(self._settings, api_key=SecretStr(creds.api_key), api_secret=SecretStr(creds.api_secret))
