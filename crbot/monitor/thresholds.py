@@ -42,7 +42,8 @@ SPECS: tuple[CheckSpec, ...] = (
         threshold=Decimal("200"),
         action="halt",
         help="Realised + unrealised loss since 00:00 UTC: equity now minus the day's first equity point. Its "
-        "threshold is the risk limits' daily loss limit (Risk page).",
+        "threshold is the Daily loss limit (Risk page, or "
+        "`python -m crbot limits set daily_loss_limit VALUE --reason TEXT`).",
     ),
     CheckSpec(
         name="drawdown_pct",
