@@ -25,9 +25,10 @@ from crbot.errors import ConfigError, InvalidInput
 from crbot.localexchange.auth import hmac_signature
 from crbot.localexchange.server import LocalExchange
 from tests.localexchange.test_server_kit import BTC, KEY, SECRET, Sim, client, make_client, sim, start_sim
+from tests.paper.conftest import book
 from tests.paper.test_engine_kit import Rig, oco, rig, sl, spec, tp
 
-__all__ = ["client", "rig", "sim"]  # fixtures, re-exported for pytest
+__all__ = ["book", "client", "rig", "sim"]  # fixtures, re-exported for pytest
 
 BAD_IDS = ["a b", "a/b", 'a"b', "a'b", "id-\U0001f4a5", "x" * 37, "a.b", "a:b", "abc\n"]
 
