@@ -8,6 +8,7 @@ the filter, with the numbers and what to change. Rules whose value is 0 are off,
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, ROUND_UP, Decimal, localcontext
 
 from crbot.domain import OrderSpec, Side
@@ -211,7 +212,7 @@ def accepted_prices(
     return (low, high) if ZERO < low <= high else None
 
 
-def _tighter(pick, a: Decimal | None, b: Decimal | None) -> Decimal | None:  # type: ignore[no-untyped-def]
+def _tighter(pick: Callable[[Decimal, Decimal], Decimal], a: Decimal | None, b: Decimal | None) -> Decimal | None:
     """The tighter of two bounds (``pick`` is max for a floor, min for a ceiling); None = unbounded."""
     return b if a is None else a if b is None else pick(a, b)
 
