@@ -192,8 +192,16 @@ _COLUMNS = tuple(
 
 
 # Each column's kind of quantity in human output (crbot/numfmt.py); --json stays exact.
-_QUOTE_COLUMNS = {"value_usdt", "unrealized_pnl", "equity_usdt", "notional", "fee_usdt", "realized_pnl"}
-_PRICE_COLUMNS = {"price", "stop_price", "avg_entry", "market_price", "avg_price", "last_price"}
+_QUOTE_COLUMNS = {
+    "value_usdt",
+    "unrealized_pnl",
+    "equity_usdt",
+    "notional",
+    "fee_usdt",
+    "realized_pnl",
+    "cumulative_quote",
+}
+_PRICE_COLUMNS = {"price", "stop_price", "avg_entry", "market_price", "avg_price", "last_price", "expected_price"}
 _QTY_COLUMNS = {"free", "locked", "quantity", "executed_qty"}
 _QUOTES = ("USDT", "USDC", "FDUSD", "BUSD")  # quote assets: amounts in 2 decimals
 # What an empty list means, per command (a blank line says nothing).
@@ -254,6 +262,8 @@ def _cell(column: str, value: Any, row: dict[str, Any], rules: dict[str, Any] | 
         return numfmt.qty(numfmt.to_decimal(value), Decimal("0.01"))
     if column in _QUOTE_COLUMNS:
         return numfmt.quote(numfmt.to_decimal(value))
+    if column == "latency_ms":
+        return f"{float(value):,.1f}"
     if column in _PRICE_COLUMNS:
         return numfmt.price(numfmt.to_decimal(value), tick)
     if column in _QTY_COLUMNS:
@@ -386,7 +396,7 @@ def _dispatch(args: argparse.Namespace) -> Any:
         "order": lambda: _order(svc, args, actor),
     }
     result = handlers[args.command]()
-    args.rules = _rules(rt) if args.command in ("balance", "positions", "orders", "order", "price") else None
+    args.rules = _rules(rt) if args.command in ("balance", "positions", "orders", "order", "price", "account") else None
     svc.heartbeat.beat(f"cli {args.command}")
     if _acts_first(args):
         try:  # then catch up with the exchange (the journal's symbols only); the action itself has happened

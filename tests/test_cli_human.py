@@ -75,6 +75,12 @@ def test_each_kind_formatted_after_trades_json_exact(crbot):
     opened = crbot("orders", "--open")
     assert row(opened, "client_order_id") and f"{D(limit):,.2f}" in opened and "0.00100" in opened
 
+    bought = next(o for o in json.loads(crbot("--json", "orders")) if o["type"] == "MARKET" and o["side"] == "BUY")
+    status = crbot("order", "status", "--symbol", "BTCUSDT", "--id", bought["client_order_id"])
+    assert re.search(r"^cumulative_quote: \d{3}\.\d{2}$", status, re.M) and not RAW_FLOAT.search(status), status
+    assert re.search(r"^expected_price: \d{2,3},\d{3}\.\d{2}$", status, re.M), status
+    assert row(crbot("account"), "BTC")[1] == btc[1]  # the same coin amount as `balance`, to the lot step
+
     metrics = crbot("metrics")
     assert not RAW_FLOAT.search(metrics), metrics
     assert row(metrics, "trades")[-1] == "1"  # a count, not "1.0"
