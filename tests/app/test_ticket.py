@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from crbot.domain import OrderStatus, TradingState
@@ -65,6 +66,19 @@ def test_risk_denial_is_shown_and_blocks_review(page, runtime) -> None:
     assert "your Max order size" in error and "max_order_notional" not in error  # the Risk page's label
     assert "on the Risk page" in error  # the dashboard names the dashboard's way to change it
     assert at.button(key="ticket_review").disabled
+
+
+def test_exchange_refusal_is_red_under_the_fields_with_a_price_every_limit_accepts(page, runtime) -> None:
+    last = runtime.broker.last_price("BTCUSDT")
+    at = _fill_limit_buy(page("ticket").run(), "0.001", "1000")  # far below what the exchange accepts
+    (error,) = [t for t in texts(at, "error") if "PERCENT_PRICE_BY_SIDE" in t]
+    assert error.startswith("BUY price 1000 is too far below the market") and error.endswith("(PERCENT_PRICE_BY_SIDE)")
+    low, high = (Decimal(x) for x in re.search(r"between ([0-9.]+) and ([0-9.]+)", error).groups())
+    slack = Decimal("0.001")  # the synthetic price moves between reads
+    assert last * (Decimal("0.95") - slack) <= low < high <= last * (Decimal("1.05") + slack)  # the 5 % band too
+    assert at.button(key="ticket_review").disabled
+    at = _fill_limit_buy(at, "0.001", str(((low + high) / 2).quantize(Decimal("0.01"))))
+    assert any("Risk check passed" in t for t in texts(at, "success"))
 
 
 def test_the_ticket_is_locked_while_a_review_is_pending(page, runtime) -> None:
