@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sqlite3
 import stat
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 # execution option marking a write transaction, for engines opened with immediate="writes"
 WRITE_OPTION = "crbot_write"
+URGENT_OPTION = "crbot_urgent"  # a write that must not starve behind other writers (STOP's HALTED)
+URGENT_POLL_MS = 1
 
 Synchronous = Literal["FULL", "NORMAL"]
 
@@ -86,12 +90,41 @@ def sqlite_engine(
             cursor.close()
 
     def on_begin(conn: Connection) -> None:
-        write = immediate == "always" or conn.get_execution_options().get(WRITE_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        write = immediate == "always" or options.get(WRITE_OPTION)
+        if write and options.get(URGENT_OPTION):
+            _begin_urgent(conn.connection.driver_connection, busy_timeout_ms)
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", on_begin)
     return engine
+
+
+def _begin_urgent(raw: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """BEGIN IMMEDIATE, asking for the write lock every millisecond until ``busy_timeout_ms``.
+
+    SQLite's own busy handler backs off to one try per 100 ms, so under a steady stream of short writes
+    (bots journaling fills) a waiter can miss the free moments for seconds; STOP's HALTED must not.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    raw.execute(f"PRAGMA busy_timeout = {URGENT_POLL_MS}")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+
+
+def urgent_writer(engine: Engine) -> Engine:
+    """``writer(engine)`` whose write lock is asked for every millisecond (SQLite; elsewhere the same writer)."""
+    return engine.execution_options(**{WRITE_OPTION: True, URGENT_OPTION: True})
 
 
 PRIVATE_DIR = 0o700

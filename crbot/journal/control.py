@@ -43,7 +43,7 @@ class ControlJournal:
         """Latch ``state`` with its audit event, durably. False (and nothing written) if already in it."""
         state = TradingState(state)
         now = self._clock.now()
-        with self._db.write() as session:
+        with self._db.write(urgent=state is TradingState.HALTED) as session:
             row = session.get(TradingStateRow, _STATE_ROW_ID)
             previous = TradingState.ACTIVE if row is None else TradingState(row.state)
             if row is not None and previous is state:
