@@ -164,4 +164,5 @@ def _mt5_broker(settings: Settings, clock: Clock) -> Broker:
     from crbot.secrets.source import with_mt5_password
 
     # Imports the package (a clear ConfigError off Windows) but calls no terminal: it connects on first use.
-    return MT5Broker.from_settings(with_mt5_password(settings), clock=clock)  # enc: MT5_PASSWORD opened here
+    # The password is opened here: enc: MT5_PASSWORD decrypted, or read from AWS / Vault (exit 8 / 9 / 10).
+    return MT5Broker.from_settings(with_mt5_password(settings), clock=clock)

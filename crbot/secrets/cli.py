@@ -182,16 +182,18 @@ def _show() -> dict[str, Any]:
     _key_beside_values()
     creds = KeySource(settings).current() if settings.broker != "mt5" else None  # what is missing, first
     plain = plain_text_names(settings)
-    if settings.secrets.store != "env" and settings.broker != "mt5":
-        how = settings.secrets.label
+    if settings.secrets.store != "env":  # the Binance keys, or the MT5 password (its line below), from the store
+        how = settings.secrets.mt5_label if settings.broker == "mt5" else settings.secrets.label
     elif plain:
         how = f"PLAIN TEXT: {', '.join(plain)} (encrypt: python -m crbot keys set / set-mt5)"
     else:
         how = f"encrypted in .env (master key: {masterkey.load(settings.secrets)[0].source})"
     shown: dict[str, Any] = {"mode": settings.mode.value, "broker": settings.broker, "source": how}
     if settings.broker == "mt5":
-        password = with_mt5_password(settings).mt5_password.get()
+        opened = with_mt5_password(settings)  # from the store, or decrypted: what the connector will use
+        password = opened.mt5_password.get()
         shown[MT5_PASSWORD] = _masked(password, secret=True) if password else "(not set)"
+        shown["MT5_LOGIN"], shown["MT5_SERVER"] = opened.mt5_login or "(not set)", opened.mt5_server or "(not set)"
         return shown
     if creds is not None:
         shown[NAMES[0]] = _masked(creds.api_key, secret=False)
@@ -240,6 +242,8 @@ def _check() -> dict[str, Any]:
         raise InvalidInput(
             "keys check talks to the exchange; paper mode uses no keys", hint="set CRBOT_MODE=testnet, demo or live"
         )
+    if settings.broker == "mt5":
+        return _check_mt5(settings)
     broker = BinanceBroker(settings)
     account = broker.account()
     result: dict[str, Any] = {
@@ -259,6 +263,36 @@ def _check() -> dict[str, Any]:
     if warning:
         _note(f"warning: {warning}")
     return result
+
+
+def _check_mt5(settings: Settings) -> dict[str, Any]:
+    """Log in to the terminal with the password from where it is kept (the password itself is never shown)."""
+    from crbot.broker.mt5 import MT5Broker
+    from crbot.clock import SystemClock
+    from crbot.home import prepare_home
+    from crbot.secrets.source import mt5_password_source, with_mt5_password
+
+    opened = with_mt5_password(settings)
+    prepare_home(settings.home)  # the adapter keeps its bracket legs there
+    broker = MT5Broker.from_settings(opened, clock=SystemClock())
+    try:
+        account = broker.account()
+    finally:
+        broker.mt5.shutdown()  # this one-shot command's terminal session ends here
+    warning = plain_text_warning(settings)
+    if warning:
+        _note(f"warning: {warning}")
+    return {
+        "ok": True,
+        "mode": settings.mode.value,
+        "broker": "mt5",
+        "source": f"{MT5_PASSWORD}: {mt5_password_source(settings)}",
+        MT5_PASSWORD: _masked(opened.mt5_password.get(), secret=True),
+        "login": opened.mt5_login,
+        "server": opened.mt5_server,
+        "can_trade": account.can_trade,
+        "balances": len(account.balances),
+    }
 
 
 def _confirm() -> dict[str, Any]:

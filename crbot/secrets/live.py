@@ -23,7 +23,7 @@ def check_keys(settings: Settings) -> None:
     if settings.mode is Mode.LIVE and names:
         raise LiveRefused(
             f"live mode refuses plain-text keys ({' and '.join(names)} in .env or the environment)",
-            hint="encrypt them: python -m crbot keys set (or use AWS Secrets Manager / Vault, see README)",
+            hint="encrypt them: python -m crbot keys set / set-mt5 (or use AWS Secrets Manager / Vault, see README)",
         )
 
 

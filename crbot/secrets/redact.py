@@ -16,9 +16,9 @@ _PATTERNS = (
     re.compile(r"enc:[0-9a-f]{8}:[A-Za-z0-9_\-=]+"),  # our encrypted values
     re.compile(r"gAAAAA[A-Za-z0-9_\-=]{20,}"),  # any Fernet token
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
-    re.compile(  # name=value / name: value / "name": "value" for secret-looking names
+    re.compile(  # name=value / name: value / "name": "value" (also JSON inside JSON) for secret-looking names
         r"(?i)((?:api[_-]?key|api[_-]?secret|secret[_-]?(?:id|key|access[_-]?key|string)?|signature|"
-        r"x-mbx-apikey|x-vault-token|token|password|master[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?)"
+        r"x-mbx-apikey|x-vault-token|token|password|master[_-]?key|authorization)(?:\\*[\"'])?\s*[:=]\s*(?:\\*[\"'])?)"
         r"(?:Bearer\s+)?[^\s\"'&,;}]{6,}"
     ),
     re.compile(r"\b(?:hvs|hvb|hvr|s|b)\.[A-Za-z0-9_\-]{20,}"),  # Vault / OpenBao tokens

@@ -8,6 +8,7 @@ Nothing here decrypts or fetches: a value is only a reference until the connecto
     CRBOT_MASTER_KEY_FILE     default $XDG_CONFIG_HOME/crbot/master.key or ~/.config/crbot/master.key
     AWS_REGION, CRBOT_AWS_ENDPOINT_URL, CRBOT_AWS_SECRET_NAME (default crbot/binance/<mode>)
     VAULT_ADDR, VAULT_TOKEN or VAULT_ROLE_ID + VAULT_SECRET_ID, CRBOT_VAULT_PATH (default secret/crbot/binance)
+    CRBOT_BROKER=mt5: CRBOT_AWS_MT5_SECRET_NAME (default crbot/mt5/<mode>), CRBOT_VAULT_MT5_PATH (secret/crbot/mt5)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from crbot.secrets.value import SecretStr
 
 STORES = ("env", "aws", "vault")
 DEFAULT_VAULT_PATH = "secret/crbot/binance"
+DEFAULT_VAULT_MT5_PATH = "secret/crbot/mt5"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -51,6 +53,8 @@ class SecretsConfig:
     vault_role_id: str = field(default="", repr=False)  # half of an AppRole login: not for logs either
     vault_secret_id: SecretStr = field(default_factory=_blank)
     vault_path: str = DEFAULT_VAULT_PATH
+    aws_mt5_secret_name: str = ""  # the MT5 password's secret (CRBOT_BROKER=mt5), beside the Binance one
+    vault_mt5_path: str = DEFAULT_VAULT_MT5_PATH
 
     @classmethod
     def from_env(cls, get: Callable[[str], str | None], mode: str) -> SecretsConfig:
@@ -76,6 +80,8 @@ class SecretsConfig:
             vault_role_id=get("VAULT_ROLE_ID") or "",
             vault_secret_id=SecretStr(get("VAULT_SECRET_ID") or ""),
             vault_path=(get("CRBOT_VAULT_PATH") or DEFAULT_VAULT_PATH).strip("/"),
+            aws_mt5_secret_name=get("CRBOT_AWS_MT5_SECRET_NAME") or f"crbot/mt5/{mode}",
+            vault_mt5_path=(get("CRBOT_VAULT_MT5_PATH") or DEFAULT_VAULT_MT5_PATH).strip("/"),
         )
 
     @property
@@ -85,4 +91,13 @@ class SecretsConfig:
             return f"AWS Secrets Manager secret {self.aws_secret_name!r}"
         if self.store == "vault":
             return f"Vault {self.vault_addr or '(VAULT_ADDR unset)'} {self.vault_path!r}"
+        return ".env / environment"
+
+    @property
+    def mt5_label(self) -> str:
+        """Where the MT5 password comes from (CRBOT_BROKER=mt5), for messages (never a secret)."""
+        if self.store == "aws":
+            return f"AWS Secrets Manager secret {self.aws_mt5_secret_name!r}"
+        if self.store == "vault":
+            return f"Vault {self.vault_addr or '(VAULT_ADDR unset)'} {self.vault_mt5_path!r}"
         return ".env / environment"

@@ -39,20 +39,41 @@ def plain_text_names(settings: Settings) -> list[str]:
     """Which exchange keys are set in plain text (the CLI and the dashboard warn; live refuses)."""
     named = list(zip(NAMES, (settings.api_key, settings.api_secret), strict=True))
     if settings.secrets.store != "env":
-        named = []  # the Binance keys come from the store
-    if settings.broker == "mt5":
+        named = []  # the Binance keys, and the MT5 password, come from the store
+    elif settings.broker == "mt5":
         named.append((MT5_PASSWORD, settings.mt5_password))
     return [n for n, v in named if v and not masterkey.is_encrypted(v.get())]
 
 
+def mt5_password_source(settings: Settings) -> str:
+    """Where the MT5 connector's password comes from, for ``keys show`` / ``keys check`` (never a secret)."""
+    if settings.secrets.store != "env":
+        return settings.secrets.mt5_label
+    if masterkey.is_encrypted(settings.mt5_password.get()):
+        return "encrypted in .env"
+    return "PLAIN TEXT in .env / environment" if settings.mt5_password else "(not set)"
+
+
 def with_mt5_password(settings: Settings) -> Settings:
-    """The settings with MT5_PASSWORD decrypted (for the MT5 connector's start only)."""
+    """The settings with the MT5 password in the clear (for the MT5 connector's start only): from the secret
+    store when one is chosen (its login / server override the settings' only when present), else MT5_PASSWORD
+    decrypted if it is ``enc:``."""
+    from crbot.secrets import stores
     from crbot.secrets.value import SecretStr
 
+    config = settings.secrets
+    if config.store in ("aws", "vault"):
+        account = stores.aws_fetch_mt5(config) if config.store == "aws" else stores.vault_fetch_mt5(config)
+        return replace(
+            settings,
+            mt5_password=SecretStr(account.password),
+            mt5_login=account.login if account.login is not None else settings.mt5_login,
+            mt5_server=account.server if account.server is not None else settings.mt5_server,
+        )
     value = settings.mt5_password.get()
     if not masterkey.is_encrypted(value):
         return settings
-    master, _ = masterkey.load(settings.secrets)
+    master, _ = masterkey.load(config)
     return replace(settings, mt5_password=SecretStr(master.decrypt(value, name=MT5_PASSWORD)))
 
 
