@@ -54,7 +54,7 @@ def _holdings(rt: Runtime) -> None:
             "Locked": st.column_config.TextColumn(alignment="right"),
             "Total": st.column_config.TextColumn(alignment="right"),
             "Price (USDT)": st.column_config.TextColumn(alignment="right"),
-            "Value (USDT)": st.column_config.NumberColumn(format="accounting"),
+            "Value (USDT)": st.column_config.NumberColumn(format="%,.2f"),
         },
     )
     age = snapshot.age(rt.clock.now()).total_seconds()

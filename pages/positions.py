@@ -24,7 +24,7 @@ PENDING_ALL = "cancel_all_pending"  # the symbol awaiting "Yes, cancel all"
 CANCEL_RESULT = "cancel_result"
 PENDING_CLOSE = "close_pending"  # {"symbol", "sell", "cid"} awaiting "Yes, sell"
 CLOSE_RESULT = "close_result"  # (ok, text, rows)
-USDT_COLUMN = st.column_config.NumberColumn(format="accounting")  # 1,234.57; a loss in parentheses
+USDT_COLUMN = st.column_config.NumberColumn(format="%,.2f")  # 1,234.57
 SELL_CSS = "<style>.st-key-close_confirm button {background: #d32f2f; border-color: #d32f2f; color: #fff;}</style>"
 
 

@@ -28,13 +28,13 @@ TRIP_CONFIG = {
     "close_time": st.column_config.DatetimeColumn("Closed (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "qty": st.column_config.NumberColumn("Quantity", format="%.8g"),
     "entry_price": st.column_config.NumberColumn(
-        "Entry price", format="%.2f", help="volume-weighted fill price of the lots closed, fees not included"
+        "Entry price", format="%,.2f", help="volume-weighted fill price of the lots closed, fees not included"
     ),
-    "exit_price": st.column_config.NumberColumn("Exit price", format="%.2f"),
-    "entry_fee": st.column_config.NumberColumn("Entry fee (USDT)", format="%.4f"),
-    "exit_fee": st.column_config.NumberColumn("Exit fee (USDT)", format="%.4f"),
-    "pnl": st.column_config.NumberColumn("P&L (USDT)", format="%.2f", help="after both sides' fees"),
-    "return_pct": st.column_config.NumberColumn("Return %", format="%.2f"),
+    "exit_price": st.column_config.NumberColumn("Exit price", format="%,.2f"),
+    "entry_fee": st.column_config.NumberColumn("Entry fee (USDT)", format="%,.4f"),
+    "exit_fee": st.column_config.NumberColumn("Exit fee (USDT)", format="%,.4f"),
+    "pnl": st.column_config.NumberColumn("P&L (USDT)", format="%,.2f", help="after both sides' fees"),
+    "return_pct": st.column_config.NumberColumn("Return %", format="%,.2f"),
     "holding_time": st.column_config.TextColumn("Held"),
 }
 
@@ -64,7 +64,7 @@ def open_positions(lots: pd.DataFrame) -> None:
         column_config={
             "symbol": st.column_config.TextColumn("Symbol"),
             "qty": st.column_config.NumberColumn("Quantity", format="%.8g"),
-            "avg_entry": st.column_config.NumberColumn("Average entry", format="%.2f", help="fees not included"),
+            "avg_entry": st.column_config.NumberColumn("Average entry", format="%,.2f", help="fees not included"),
             "open_time": st.column_config.DatetimeColumn("Oldest lot (UTC)", format="YYYY-MM-DD HH:mm"),
         },
     )
