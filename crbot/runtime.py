@@ -164,5 +164,6 @@ def _mt5_broker(settings: Settings, clock: Clock) -> Broker:
     from crbot.secrets.source import with_mt5_password
 
     # Imports the package (a clear ConfigError off Windows) but calls no terminal: it connects on first use.
-    # The password is opened here: enc: MT5_PASSWORD decrypted, or read from AWS / Vault (exit 8 / 9 / 10).
-    return MT5Broker.from_settings(with_mt5_password(settings), clock=clock)
+    # The password is opened at the first terminal call (enc: MT5_PASSWORD decrypted, or read from AWS / Vault:
+    # exit 8 / 9 / 10 then), so STOP starts and latches HALTED without the store or the master key.
+    return MT5Broker.from_settings(settings, clock=clock, open_account=with_mt5_password)

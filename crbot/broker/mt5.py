@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -76,9 +76,13 @@ class MT5Broker:
         commissions: Commissions,
         legs: LegBook,
         path: str | None = None,
+        open_account: Callable[[], tuple[int, str, str]] | None = None,
     ) -> None:
         self.mt5, self.mode, self._clock = mt5, mode, clock
         self._login, self._password, self._server, self._path = login, password, server, path
+        # (login, password, server) opened at the first terminal call (a secret store, the master key): STOP
+        # starts, and latches HALTED, even when they cannot be opened
+        self._open_account = open_account
         self._symbols, self._commissions = tuple(symbols), commissions
         self._lock = threading.RLock()  # one IPC channel to the terminal: the package is not thread-safe
         self._ready = False
@@ -89,16 +93,19 @@ class MT5Broker:
         return f"MT5Broker(login={self._login}, server={self._server!r}, mode={self.mode.value})"
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, clock: Clock) -> MT5Broker:
-        """No terminal call here (STOP must start without it): the package is imported, the mode checked."""
+    def from_settings(
+        cls, settings: Settings, *, clock: Clock, open_account: Callable[[Settings], Settings] | None = None
+    ) -> MT5Broker:
+        """No terminal call here (STOP must start without it): the package is imported, the mode checked.
+        ``open_account(settings)``: the settings with the password in the clear, asked at the first call."""
         mt5 = load_package()
         if settings.mode not in (Mode.DEMO, Mode.LIVE):
             raise ConfigError(
                 f"CRBOT_BROKER=mt5 with CRBOT_MODE={settings.mode.value}",
                 hint="use CRBOT_MODE=demo for an MT5 demo account, CRBOT_MODE=live for a real one",
             )
-        if not (settings.mt5_login and settings.mt5_password and settings.mt5_server):
-            raise ConfigError("CRBOT_BROKER=mt5 needs MT5_LOGIN, MT5_PASSWORD and MT5_SERVER", hint="set them in .env")
+        if open_account is None:
+            _require_account(settings)
         return cls(
             mt5,
             login=settings.mt5_login,
@@ -110,6 +117,7 @@ class MT5Broker:
             symbols=settings.symbols,
             commissions=Commissions(maker=settings.fee_rate, taker=settings.fee_rate),
             legs=LegBook(settings.home / "mt5_lists.db"),
+            open_account=None if open_account is None else lambda: _account(open_account(settings)),
         )
 
     # -- the session -------------------------------------------------------------------------------------------
@@ -125,6 +133,9 @@ class MT5Broker:
     def _connect(self) -> None:
         if self._ready:
             return
+        if self._open_account is not None:
+            self._login, self._password, self._server = self._open_account()
+            self._open_account = None
         kwargs: dict[str, Any] = {"login": self._login, "password": self._password, "server": self._server}
         ok = self.mt5.initialize(self._path, **kwargs) if self._path else self.mt5.initialize(**kwargs)
         if not ok:
@@ -408,3 +419,13 @@ class MT5Broker:
             executed = sum((f.quantity for f in mine), ZERO) or view.executed_qty
             views.append(self.brackets.decorate(view, executed, quote, tuple(mine)))
         return views
+
+
+def _require_account(settings: Settings) -> None:
+    if not (settings.mt5_login and settings.mt5_password and settings.mt5_server):
+        raise ConfigError("CRBOT_BROKER=mt5 needs MT5_LOGIN, MT5_PASSWORD and MT5_SERVER", hint="set them in .env")
+
+
+def _account(opened: Settings) -> tuple[int, str, str]:
+    _require_account(opened)
+    return opened.mt5_login, opened.mt5_password.get(), opened.mt5_server

@@ -16,6 +16,7 @@ import pytest
 from crbot.cli import main
 from crbot.clock import ManualClock
 from crbot.config import Settings
+from crbot.domain import TradingState
 from crbot.errors import CrbotError
 from crbot.market.feed import ManualFeed
 from crbot.runtime import Runtime, build_runtime
@@ -117,8 +118,12 @@ def test_a_wrong_password_in_the_store_is_refused_by_the_terminal(tmp_path: Path
 
 
 def expect(error: type[SecretError], code: int, env: dict[str, str], *words: str) -> SecretError:
-    with pytest.raises(error) as caught:
-        build_runtime(Settings.load(env, dotenv=False), clock=ManualClock())
+    runtime = build_runtime(Settings.load(env, dotenv=False), clock=ManualClock())  # opens nothing yet
+    try:
+        with pytest.raises(error) as caught:
+            runtime.broker.account()  # the first terminal call opens the account
+    finally:
+        runtime.journal.close()
     assert caught.value.exit_code == code and caught.value.hint, caught.value
     for word in words:
         assert word in str(caught.value) + caught.value.hint
@@ -137,6 +142,14 @@ def test_store_failures_have_their_exit_codes(tmp_path: Path, store, terminal) -
         error = expect(StoreAuthFailed, 10, base_env(tmp_path / "c", kind, url, VAULT_TOKEN="not-a-token"), "refused")
         assert "not-a-token" not in str(error) + error.hint
     assert not terminal.connected
+
+
+def test_stop_latches_halted_when_the_store_does_not_answer(tmp_path: Path, store, terminal, built) -> None:
+    kind, _, _ = store
+    runtime = build(base_env(tmp_path / "home", kind, f"http://127.0.0.1:{free_port()}"), built)
+    report = runtime.service.stop(reason="store down", actor="tester")
+    assert runtime.journal.trading_state().state is TradingState.HALTED  # latched before anything needs the store
+    assert not report.ok and report.errors and not terminal.connected
 
 
 def test_aws_refusing_our_credentials_is_exit_10(tmp_path: Path, aws_env: dict[str, str], terminal) -> None:
