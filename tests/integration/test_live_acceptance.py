@@ -134,8 +134,8 @@ def tick(price: Decimal) -> str:
 def test_live_cli_balance_bracket_cancel_and_stop(sim: Sim, tmp_path: Path) -> None:
     balance = crbot(sim, tmp_path, "balance")
     assert balance.code == 0, balance.err
-    assert re.search(r"USDT\s+10000\s+0\s", balance.out), balance.out  # asset, free, locked
-    assert "equity_usdt: 10000" in balance.out
+    assert re.search(r"USDT\s+10,000\.00\s+0\.00\s", balance.out), balance.out  # asset, free, locked (quote: 2 dp)
+    assert "equity_usdt: 10,000.00" in balance.out
 
     price = crbot(sim, tmp_path, "--json", "price", "--symbol", "BTCUSDT")
     assert price.code == 0, price.err
