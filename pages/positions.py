@@ -17,7 +17,7 @@ from ui.fmt import price, qty
 from ui.positions import ClosePlan, close_plan, split_dust
 from ui.runtime import actor, get_runtime
 from ui.tables import order_label, orders_table, positions_table
-from ui.ticket_state import result_rows
+from ui.ticket_state import fee_text, result_rows
 
 PENDING_CANCEL = "cancel_pending"  # the client order id awaiting "Yes, cancel"
 PENDING_ALL = "cancel_all_pending"  # the symbol awaiting "Yes, cancel all"
@@ -52,7 +52,8 @@ def _live(rt: Runtime) -> None:
         rules = rt.service.broker.rules()
     except CrbotError:
         rules = None  # quantities and prices then show as they are
-    st.dataframe(orders_table(orders, rules), hide_index=True, width="stretch", key="open_orders_table")
+    fees = {o.client_order_id: fee_text(rt.service, o) for o in orders if o.executed_qty > 0}  # partly filled
+    st.dataframe(orders_table(orders, rules, fees), hide_index=True, width="stretch", key="open_orders_table")
     _cancel_rows(rt, orders)
     _cancel_all(rt, orders)
 

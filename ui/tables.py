@@ -49,7 +49,9 @@ def balances_table(rows: Sequence[BalanceRow], rules: Rules | None, quote_asset:
     )
 
 
-def orders_table(orders: Sequence[JournalOrder], rules: Rules | None = None) -> pd.DataFrame:
+def orders_table(
+    orders: Sequence[JournalOrder], rules: Rules | None = None, fees: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Time": [local_time(o.created_at) for o in orders],
@@ -61,6 +63,11 @@ def orders_table(orders: Sequence[JournalOrder], rules: Rules | None = None) -> 
             "Filled": [qty(o.executed_qty, _step(rules, o.symbol)) for o in orders],
             "Price": [price(o.price, _tick(rules, o.symbol)) if o.price is not None else "" for o in orders],
             "Stop": [price(o.stop_price, _tick(rules, o.symbol)) if o.stop_price is not None else "" for o in orders],
+            "Avg fill": [
+                price(o.cumulative_quote / o.executed_qty, _tick(rules, o.symbol)) if o.executed_qty > 0 else ""
+                for o in orders
+            ],
+            "Fee": [(fees or {}).get(o.client_order_id, "") for o in orders],
             "Client order id": [o.client_order_id for o in orders],
             "Source": [o.source for o in orders],
             "Note": [o.reason for o in orders],

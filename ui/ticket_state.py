@@ -118,7 +118,8 @@ def describe(req: OrderRequest) -> str:
     return f"**{req.side.value} {size} {req.symbol} {price}** {' · '.join(e for e in exits if e)}"
 
 
-def _fees(service: TradingService, order: JournalOrder) -> str:
+def fee_text(service: TradingService, order: JournalOrder) -> str:
+    """The fees paid on ``order``'s fills, per asset ("—" before any fill)."""
     if order.executed_qty <= 0:
         return "—"
     totals: dict[str, Decimal] = {}
@@ -144,7 +145,7 @@ def result_rows(service: TradingService, result: PlaceResult) -> list[dict[str, 
                 "Filled": fmt_qty(o.executed_qty, step),
                 "Limit / stop": fmt_price(o.price if o.price is not None else o.stop_price, tick),
                 "Avg fill price": fmt_price(avg, tick),
-                "Fee": _fees(service, o),
+                "Fee": fee_text(service, o),
                 "Note": o.reason,
             }
         )

@@ -46,3 +46,34 @@ def test_downsample_bounds_points_and_keeps_extremes() -> None:
     assert small["equity"].max() == frame["equity"].max()
     assert small["time"].is_monotonic_increasing
     assert downsample(frame.head(10), "equity") is not None and len(downsample(frame.head(10), "equity")) == 10
+
+
+def test_the_orders_table_shows_the_average_fill_price_and_the_fee_of_a_partly_filled_order() -> None:
+    from datetime import UTC, datetime
+
+    from crbot.domain import OrderStatus, OrderType, Side
+    from crbot.exchange.bundled import load_bundled_rules
+    from crbot.journal import JournalOrder
+    from ui.tables import orders_table
+
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    common = dict(
+        symbol="BTCUSDT", side=Side.BUY, type=OrderType.LIMIT, price=Decimal("90000.00"), source="t", mode="paper"
+    )
+    partly = JournalOrder(
+        client_order_id="a",
+        quantity=Decimal("0.003"),
+        status=OrderStatus.PARTIALLY_FILLED,
+        executed_qty=Decimal("0.002"),
+        cumulative_quote=Decimal("179.9902"),  # 0.002 at 89,995.10 on average
+        created_at=now,
+        updated_at=now,
+        **common,
+    )
+    resting = JournalOrder(
+        client_order_id="b", quantity=Decimal("0.001"), status=OrderStatus.NEW, created_at=now, updated_at=now, **common
+    )
+    rules = load_bundled_rules()  # BTCUSDT: tick 0.01
+    table = orders_table([partly, resting], rules, {"a": "0.000002 BTC"})
+    assert list(table["Avg fill"]) == ["89,995.10", ""]
+    assert list(table["Fee"]) == ["0.000002 BTC", ""]
