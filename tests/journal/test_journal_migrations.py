@@ -262,7 +262,4 @@ def test_a_journal_written_by_main_before_migrations_keeps_every_row(tmp_path: P
 
 def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     with sqlite3.connect(path) as conn:
-        return {
-            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-            for table in sorted(LEGACY_TABLES)
-        }
+        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in sorted(LEGACY_TABLES)}
