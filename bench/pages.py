@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+
+from tests.access.serve import free_port, healthy  # one way to start and poll a dashboard
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CRBOT_CHROMIUM", "/usr/bin/chromium")
@@ -51,20 +51,6 @@ CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stMain"] [d
 FCP = """() => (performance.getEntriesByName('first-contentful-paint')[0] || {startTime: null}).startTime"""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
 @contextmanager
 def _server(app: Path) -> Iterator[str]:
     """``streamlit run`` on a free port in paper mode with the committed config; stopped (by its pid) after."""
@@ -79,14 +65,14 @@ def _server(app: Path) -> Iterator[str]:
         CRBOT_PAPER_BALANCES="USDT=10000",
         CRBOT_ACTOR="bench",
     )
-    port = _free_port()
+    port = free_port()
     log = (home / "streamlit.log").open("wb")
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)]
     proc = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while not _healthy(url):
+        while not healthy(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start: {(home / 'streamlit.log').read_text()[-2000:]}")
             time.sleep(0.2)
