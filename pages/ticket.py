@@ -181,19 +181,25 @@ def _typed_price(text: str | None) -> Decimal | None:
         return None
 
 
-def _fill_max(rt: Runtime, fraction: Decimal = Decimal(1)) -> None:
-    """Callback: the size field gets what ``fraction`` of the free balance allows (1: Max), from the committed
-    side, type and price."""
+def _sizing(rt: Runtime) -> tuple[SymbolRules | None, Decimal | None, bool, dict[str, Decimal]]:
+    """What the size buttons work from: the symbol's rules, the typed (or last) price, MARKET or not, free balances."""
     state = st.session_state
     symbol = state.get("t_symbol") or rt.settings.symbols[0]
     rules = rt.service.broker.rules().get(symbol)
     market = state.get("t_type") == OrderType.MARKET.value
     price = None if market else _typed_price(state.get("t_price"))
     price = price or rt.service.prices({symbol}).get(symbol)
+    return rules, price, market, {b.asset: b.free for b in rt.service.balances()}
+
+
+def _fill_max(rt: Runtime, fraction: Decimal = Decimal(1)) -> None:
+    """Callback: the size field gets what ``fraction`` of the free balance allows (1: Max), from the committed
+    side, type and price."""
+    state = st.session_state
+    rules, price, market, free = _sizing(rt)
     if rules is None or price is None:
         state[NOTICE] = "Max needs the symbol's rules and a price: type a limit price or wait for a price."
         return
-    free = {b.asset: b.free for b in rt.service.balances()}
     amount = max_amount(
         buy=state.get("t_side", "BUY") == "BUY",
         by_qty=state.get("t_size_in", SIZE_QTY) == SIZE_QTY,
@@ -214,17 +220,12 @@ def _fill_max(rt: Runtime, fraction: Decimal = Decimal(1)) -> None:
 def _fill_equity(rt: Runtime, fraction: Decimal) -> None:
     """Callback: the size field gets an order worth ``fraction`` of the total equity, capped by what is free."""
     state = st.session_state
-    symbol = state.get("t_symbol") or rt.settings.symbols[0]
-    rules = rt.service.broker.rules().get(symbol)
-    market = state.get("t_type") == OrderType.MARKET.value
-    price = None if market else _typed_price(state.get("t_price"))
-    price = price or rt.service.prices({symbol}).get(symbol)
+    rules, price, market, free = _sizing(rt)
     equity = rt.service.equity()
     if rules is None or price is None or not equity:
         state[NOTICE] = "Sizing by equity needs the symbol's rules, a price and the equity: wait for a price."
         return
     buy = state.get("t_side", "BUY") == "BUY"
-    free = {b.asset: b.free for b in rt.service.balances()}
     amount, capped = equity_amount(
         buy=buy,
         by_qty=state.get("t_size_in", SIZE_QTY) == SIZE_QTY,
