@@ -4,10 +4,12 @@ phone shows its chart with the order's lines, size buttons in one row, times in 
 from __future__ import annotations
 
 import re
+import time
 from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.conftest import WAIT_MS, wait_idle
 
@@ -63,6 +65,34 @@ def test_after_stop_resume_is_above_the_fold_at_1280x900(browser: Browser, dashb
         page.context.close()
 
 
+def _settled_boxes(page: Page, keys: tuple[str, ...]) -> list[dict]:
+    """The buttons' boxes once a rerun has finished moving them (a fragment's refresh or a rerun may redraw the
+    row between two reads): read until two reads in a row agree, at most WAIT_MS."""
+    read = lambda: [page.locator(f".st-key-{k} button:visible").first.bounding_box() for k in keys]  # noqa: E731
+    deadline = time.monotonic() + WAIT_MS / 1000
+    boxes = read()
+    while time.monotonic() < deadline:
+        wait_idle(page)
+        again = read()
+        if again == boxes:
+            return boxes
+        boxes = again
+    return boxes
+
+
+def _scroll_to(element) -> None:
+    """Scroll to ``element``; the price fragment redraws it every 5 s, so a copy may go away mid-scroll: the
+    locator then finds the new one on the next try."""
+    for _ in range(5):
+        try:
+            element.scroll_into_view_if_needed(timeout=WAIT_MS)
+            return
+        except PlaywrightError as exc:
+            if "not attached" not in str(exc):
+                raise
+    element.scroll_into_view_if_needed(timeout=WAIT_MS)
+
+
 def test_the_ticket_on_a_phone(browser: Browser, dashboard: str) -> None:
     page = _tab(browser, 390, 844, zone="America/New_York")
     try:
@@ -79,10 +109,7 @@ def test_the_ticket_on_a_phone(browser: Browser, dashboard: str) -> None:
         last = Decimal(re.search(r"Last ([\d,]+\.?\d*)", last_text).group(1).replace(",", ""))
         expect(page.locator(".st-key-t_last").first).to_contain_text(re.compile(r" E[SD]T "), timeout=WAIT_MS)
 
-        sizes = [
-            page.locator(f".st-key-{key} button:visible").first.bounding_box()
-            for key in ("t_pct_10", "t_pct_50", "t_max")
-        ]
+        sizes = _settled_boxes(page, ("t_pct_10", "t_pct_50", "t_max"))
         assert len({round(box["y"]) for box in sizes}) == 1, sizes  # one row, not stacked
         assert all(box["x"] + box["width"] <= 390 for box in sizes)
 
@@ -94,7 +121,7 @@ def test_the_ticket_on_a_phone(browser: Browser, dashboard: str) -> None:
             field.press("Enter")
             wait_idle(page)
         chart = page.locator('.st-key-t_chart[data-stale="false"]').first  # not the copy a rerun retains
-        chart.scroll_into_view_if_needed()
+        _scroll_to(chart)
         expect(chart).to_contain_text(f"Stop-loss {stop:,.2f}", timeout=WAIT_MS)
         expect(chart).to_contain_text(f"limit {price:,.2f}", timeout=WAIT_MS)
         expect(chart).to_contain_text("America/New_York", timeout=WAIT_MS)
