@@ -77,8 +77,9 @@ def test_login_wrong_password_login_order_stop_sign_out(tab: Page, locked_dashbo
     sidebar = tab.get_by_test_id("stSidebar")
     expect(sidebar).to_contain_text("PAPER", timeout=WAIT_MS)  # the first run builds the runtime
     expect(sidebar.get_by_role("link", name="Sign out")).to_be_visible(timeout=WAIT_MS)
-    sidebar.get_by_role("link", name="Order ticket").click()  # (a page URL opened directly shows the frame)
-    wait_idle(tab)
+    # The page asked for, although this is the server's first session (it once fell back to Balance).
+    expect(tab.get_by_test_id("stMain").get_by_role("heading", name="Order ticket", exact=True)).to_be_visible()
+    expect(tab).to_have_url(re.compile(r"/ticket$"))
 
     last_text = tab.locator(".st-key-t_last").inner_text()
     last = Decimal(re.search(r"([\d,]+\.?\d*)", last_text).group(1).replace(",", ""))
