@@ -113,10 +113,10 @@ class Executor:
         latency = (time.perf_counter() - started) * 1000
         halted = False
         for view in views:
-            halted |= self.journal.record_ack(view, latency_ms=latency) is TradingState.HALTED
-            if view.fills:  # FULL response / paper matches: no trade-history query on the order path
-                self.journal.record_fills(view.fills)
-            elif view.executed_qty:
+            # the fills of a FULL response / the paper engine's matches, in the ack's own transaction: no
+            # trade-history query and no second commit on the order path
+            halted |= self.journal.record_ack(view, latency_ms=latency, fills=view.fills) is TradingState.HALTED
+            if view.executed_qty and not view.fills:
                 logger.info("%s traded but its ack has no fills: the next sync records them", view.client_order_id)
         if halted and not while_halted:
             self._cancel_landed_after_stop(views)

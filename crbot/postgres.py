@@ -19,7 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection
 
-from crbot.sqlite import WRITE_OPTION
+from crbot.sqlite import RELAXED_OPTION, WRITE_OPTION
 
 # advisory lock keys (64-bit): the ASCII of "crbtjrnl" and "crbtpapr"; per database, so several journals on
 # one server do not share them
@@ -39,8 +39,11 @@ def postgres_engine(
     engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
     def on_begin(conn: Connection) -> None:
-        if serialize == "always" or conn.get_execution_options().get(WRITE_OPTION):
+        options = conn.get_execution_options()
+        if serialize == "always" or options.get(WRITE_OPTION):
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock_key})")
+        if options.get(RELAXED_OPTION):  # crbot.sqlite.relaxed_writer: this commit does not wait for the disk
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
     event.listen(engine, "begin", on_begin)
     return engine

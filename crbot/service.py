@@ -258,15 +258,18 @@ class TradingService:
         self._refuse_if_watch_says_so(actor)  # before any journal read: an unreachable journal may hang it
         if self.mode is Mode.LIVE:
             self._golive(actor)  # before anything is journaled or sent: live waits for the go-live checklist
-        if self.journal.has_client_order_id(cid):  # a double click or a rerun: report, never resend
-            return self._result(cid, "already sent; showing its current state")
         rules = self._rules(req.symbol)
         now = self.clock.now()
-        facts = self.journal.pretrade_facts(now, orders_since=now - RATE_WINDOW, open_other_than=rules.symbol)
+        facts = self.journal.pretrade_facts(
+            now, orders_since=now - RATE_WINDOW, open_other_than=rules.symbol, client_order_id=cid
+        )
+        if facts.known:  # a double click or a rerun: report, never resend
+            return self._result(cid, "already sent; showing its current state")
         here = self.broker.open_orders(rules.symbol)
         last = self.broker.last_price(rules.symbol)
         avg = self.broker.avg_price(rules.symbol)
-        norm = self._normalise(req, cid, last=last, avg=avg, open_orders=here)
+        limits = RiskLimits.from_strings(facts.limits)
+        norm = self._normalise(req, cid, last=last, avg=avg, open_orders=here, limits=limits)
         open_orders = [*here, *facts.open_elsewhere]
         rows = list(self.account.snapshot(for_order=True).balances)
         ctx, limits = self._risk_context(norm, last, open_orders, rows, record=True, facts=facts, avg=avg)
@@ -382,12 +385,22 @@ class TradingService:
             raise InvalidInput(f"unknown symbol {symbol!r}", hint="pick one of the exchange's symbols")
         return rules
 
-    def _normalise(self, req: OrderRequest, cid: str, *, last: Decimal, avg: Decimal, open_orders: list) -> Normalised:
+    def _normalise(
+        self,
+        req: OrderRequest,
+        cid: str,
+        *,
+        last: Decimal,
+        avg: Decimal,
+        open_orders: list,
+        limits: RiskLimits | None = None,
+    ) -> Normalised:
         rules = self._rules(req.symbol)
         norm = normalise(req, rules, last_price=last, fee_rate=self.fee_rate, client_order_id=cid)
         open_count = sum(1 for o in open_orders if o.symbol == rules.symbol)
         specs = norm.as_list.orders if norm.as_list else (norm.entry,)
-        band = {"last_price": last, "band_pct": self.risk_limits().price_band_pct}  # hints both accept
+        band_pct = (limits or self.risk_limits()).price_band_pct
+        band = {"last_price": last, "band_pct": band_pct}  # hints both accept
         for spec in specs:
             filters.validate_order(rules, spec, avg_price=avg, open_orders=open_count, adds=len(specs), **band)
         if norm.exits is not None and norm.as_list is None:

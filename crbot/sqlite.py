@@ -6,7 +6,9 @@
   transaction can start with ``BEGIN IMMEDIATE``: it takes the write lock up front and cannot fail half way
   with SQLITE_BUSY because another process wrote first (a deferred transaction cannot wait for that).
 * ``synchronous`` is each caller's durability choice: FULL survives a power cut, NORMAL (in WAL mode) any
-  process crash but may lose the last commits on a power cut.
+  process crash but may lose the last commits on a power cut. A ``relaxed_writer`` commits with NORMAL on a
+  FULL engine: for writes the exchange can always tell again (an order's ack and fills), never for an
+  intent. The next FULL commit makes them durable too (it syncs the whole log).
 * The files hold the trader's orders and balances, so they are the owner's only: a new folder is 0700 and
   the database file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the main
   file's mode). Not a process-wide umask: that would change the modes of everything else the user creates.
@@ -36,6 +38,7 @@ logger = logging.getLogger(__name__)
 WRITE_OPTION = "crbot_write"
 URGENT_OPTION = "crbot_urgent"  # a write that must not starve behind other writers (STOP's HALTED)
 URGENT_POLL_MS = 1
+RELAXED_OPTION = "crbot_relaxed"  # a write that need not be synced to disk at commit (see relaxed_writer)
 
 Synchronous = Literal["FULL", "NORMAL"]
 
@@ -91,11 +94,17 @@ def sqlite_engine(
 
     def on_begin(conn: Connection) -> None:
         options = conn.get_execution_options()
+        raw = conn.connection.driver_connection  # straight to sqlite3: these run before every transaction
+        wanted = "NORMAL" if options.get(RELAXED_OPTION) else synchronous
+        info = conn.connection.info  # this pooled connection's own setting (a PRAGMA is per connection)
+        if info.get("synchronous", synchronous) != wanted:
+            raw.execute(f"PRAGMA synchronous = {wanted}")
+            info["synchronous"] = wanted
         write = immediate == "always" or options.get(WRITE_OPTION)
         if write and options.get(URGENT_OPTION):
-            _begin_urgent(conn.connection.driver_connection, busy_timeout_ms)
+            _begin_urgent(raw, busy_timeout_ms)
         else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", on_begin)
@@ -155,3 +164,10 @@ def private_file(path: Path, *, with_sidecars: bool = False) -> None:
 def writer(engine: Engine) -> Engine:
     """``engine`` whose transactions begin IMMEDIATE (for engines opened with ``immediate="writes"``)."""
     return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def relaxed_writer(engine: Engine) -> Engine:
+    """``writer(engine)`` whose commits are not synced to disk one by one (SQLite ``synchronous=NORMAL``,
+    PostgreSQL ``synchronous_commit=off``): safe against a crash of the process, and on a power cut only the
+    last such commits can be lost. Only for facts the exchange can tell again (acks, fills)."""
+    return engine.execution_options(**{WRITE_OPTION: True, RELAXED_OPTION: True})

@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 from crbot.clock import Clock
 from crbot.domain import AuditEvent, TradingState
 from crbot.errors import InvalidInput
+from crbot.journal import statements
 from crbot.journal.database import Database
 from crbot.journal.models import AuditRow, RiskLimitRow, TradingStateRow
 from crbot.journal.records import StateRecord
 
 logger = logging.getLogger(__name__)
 
-_STATE_ROW_ID = 1
+_STATE_ROW_ID = statements.STATE_ROW_ID
 STATE_ACTION = "trading_state"
 LIMITS_ACTION = "risk_limits"
 STATE_CHANNEL = "crbot_state"  # PostgreSQL NOTIFY channel of trading-state changes (crbot.statewatch listens)
@@ -121,12 +122,16 @@ def _add_audit(session: Session, now: datetime, *, actor: str, action: str, deta
 
 def read_state(session: Session | Connection) -> StateRecord:
     """The latched state, read with a plain column select: works in an ORM session and on a Core connection."""
-    t = TradingStateRow
-    row = session.execute(select(t.state, t.since, t.actor, t.reason).where(t.id == _STATE_ROW_ID)).first()
-    if row is None:
+    row = session.execute(statements.STATE).first()
+    return state_record(*row) if row is not None else state_record(None, None, "", "")
+
+
+def state_record(state: str | None, since: datetime | None, actor: str, reason: str) -> StateRecord:
+    if state is None:  # the row was never written: a journal that never latched anything
         return StateRecord(state=TradingState.ACTIVE, since=None, actor="", reason="never set")
-    return StateRecord(state=TradingState(row.state), since=row.since, actor=row.actor, reason=row.reason)
+    return StateRecord(state=TradingState(state), since=since, actor=actor, reason=reason)
 
 
-def read_limits(session: Session) -> dict[str, str]:
-    return {row.key: row.value for row in session.scalars(select(RiskLimitRow).order_by(RiskLimitRow.key))}
+def read_limits(session: Session | Connection) -> dict[str, str]:
+    """The stored limits, read with a plain column select: works in an ORM session and on a Core connection."""
+    return {key: value for key, value in session.execute(statements.LIMITS)}

@@ -31,7 +31,7 @@ from crbot.journal import schema
 from crbot.journal.models import AuditRow
 from crbot.journal.schema import SchemaStatus
 from crbot.postgres import JOURNAL_LOCK, postgres_engine
-from crbot.sqlite import parse_url, private_file, sqlite_engine, urgent_writer, writer
+from crbot.sqlite import parse_url, private_file, relaxed_writer, sqlite_engine, urgent_writer, writer
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ class Database:
         self.safe_url = self.engine.url.render_as_string(hide_password=True)  # for messages and logs
         self._writer = writer(self.engine)
         self._urgent_writer = urgent_writer(self.engine)
+        self._relaxed_writer = relaxed_writer(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.created = False  # True when this Database created the schema: a brand-new, empty journal
         try:
@@ -84,10 +85,19 @@ class Database:
             yield session
 
     @contextmanager
-    def write_core(self) -> Iterator[Connection]:
-        """A write transaction on a plain connection (no ORM session): the order path's intent, where the
-        session's unit of work would cost more than the durable commit itself."""
-        with self._writer.begin() as conn:
+    def write_core(self, *, relaxed: bool = False) -> Iterator[Connection]:
+        """A write transaction on a plain connection (no ORM session): the order path's intent and ack, where
+        the session's unit of work would cost more than the durable commit itself. ``relaxed``: the commit
+        is not synced to disk on its own (``crbot.sqlite.relaxed_writer``): only for what the exchange can
+        tell again, never an intent."""
+        with (self._relaxed_writer if relaxed else self._writer).begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read_core(self) -> Iterator[Connection]:
+        """A read transaction on a plain connection (one consistent snapshot, no ORM objects): the order path's
+        reads, where building a session costs more than the queries."""
+        with self.engine.begin() as conn:
             yield conn
 
     @contextmanager

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
@@ -41,7 +42,7 @@ class EquityJournal:
             return read_day_start(session, day)
 
 
-def read_day_start(session: Session, day: date) -> Decimal | None:
+def read_day_start(session: Session | Connection, day: date) -> Decimal | None:
     start = datetime.combine(day, time(0), tzinfo=UTC)
     query = (
         select(EquityRow.equity)

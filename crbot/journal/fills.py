@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Double, Select, cast, column, func, select, table
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
@@ -48,29 +49,10 @@ class FillJournal:
 
     def record_fills(self, fills: Sequence[Fill]) -> int:
         """Store new fills; ones already journaled (same symbol and trade id) are skipped. Returns how many were new."""
-        unique: dict[tuple[str, int], Fill] = {}
-        for fill in fills:
-            unique.setdefault((fill.symbol, fill.trade_id), fill)
-        if not unique:
+        if not fills:
             return 0
-        # the write transaction holds SQLite's write lock from its first statement, so nobody can insert
-        # the same trade between the lookup and the insert
-        with self._db.write() as session:
-            known = _known_trades(session, list(unique))
-            new = [fill for key, fill in unique.items() if key not in known]
-            if new:
-                links = _order_links(session, [(f.symbol, f.order_id) for f in new])
-                revision = next_revision(session)
-                # SQLite: values converted here once; the untyped table skips per-row ORM and type processing.
-                # Elsewhere (NUMERIC, timestamptz) the typed table binds Decimal and datetime as they are.
-                raw = self._db.is_sqlite
-                session.execute(
-                    (_FILLS_TABLE if raw else FillRow.__table__).insert(),
-                    [_fill_values(f, links.get((f.symbol, f.order_id)), revision, raw=raw) for f in new],
-                )
-        if new:
-            logger.info("journaled %d new fill(s) (%d already known)", len(new), len(unique) - len(new))
-        return len(new)
+        with self._db.write_core() as conn:
+            return insert_fills(conn, fills, raw=self._db.is_sqlite)
 
     def fills(self, *, symbol: str | None = None, since: datetime | None = None) -> list[Fill]:
         """Oldest first."""
@@ -128,6 +110,26 @@ class FillJournal:
         return self._fill_frames.load(self._db)
 
 
+def insert_fills(conn: Session | Connection, fills: Sequence[Fill], *, raw: bool) -> int:
+    """Insert the fills not journaled yet, in the caller's write transaction (its write lock means nobody can
+    insert the same trade between the lookup and the insert). ``raw`` (SQLite): values converted here once, the
+    untyped table skips per-row type processing; elsewhere (NUMERIC, timestamptz) the typed table binds them."""
+    unique: dict[tuple[str, int], Fill] = {}
+    for fill in fills:
+        unique.setdefault((fill.symbol, fill.trade_id), fill)
+    known = _known_trades(conn, list(unique))
+    new = [fill for key, fill in unique.items() if key not in known]
+    if new:
+        links = _order_links(conn, [(f.symbol, f.order_id) for f in new])
+        revision = next_revision(conn)
+        conn.execute(
+            (_FILLS_TABLE if raw else FillRow.__table__).insert(),
+            [_fill_values(f, links.get((f.symbol, f.order_id)), revision, raw=raw) for f in new],
+        )
+        logger.info("journaled %d new fill(s) (%d already known)", len(new), len(unique) - len(new))
+    return len(new)
+
+
 def _trade_id_before(session: Session, symbol: str, when: datetime) -> int:
     newest = session.scalar(
         select(func.max(FillRow.trade_id)).where(FillRow.symbol == symbol, FillRow.time < when - CLOCK_MARGIN)
@@ -154,7 +156,7 @@ def _lacking_fills() -> Select[tuple[str, datetime]]:
     )
 
 
-def _known_trades(session: Session, keys: list[tuple[str, int]]) -> set[tuple[str, int]]:
+def _known_trades(session: Session | Connection, keys: list[tuple[str, int]]) -> set[tuple[str, int]]:
     by_symbol: dict[str, list[int]] = defaultdict(list)
     for symbol, trade_id in keys:
         by_symbol[symbol].append(trade_id)
@@ -168,7 +170,7 @@ def _known_trades(session: Session, keys: list[tuple[str, int]]) -> set[tuple[st
     return known
 
 
-def _order_links(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+def _order_links(session: Session | Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
     """(symbol, exchange order id) -> our client order id, for the orders we have journaled."""
     by_symbol: dict[str, set[int]] = defaultdict(set)
     for symbol, order_id in keys:
@@ -184,7 +186,7 @@ def _order_links(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[st
     return links
 
 
-def next_revision(session: Session) -> int:
+def next_revision(session: Session | Connection) -> int:
     """The stamp for rows this transaction writes (the write lock makes it unique and ordered)."""
     return (session.scalar(select(func.max(FillRow.revision))) or 0) + 1
 

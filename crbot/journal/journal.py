@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from crbot.clock import Clock
+from crbot.journal import statements
 from crbot.journal.audit_trail import AuditTrailJournal
-from crbot.journal.control import ControlJournal, read_limits, read_state
+from crbot.journal.control import ControlJournal, state_record
 from crbot.journal.database import Database
-from crbot.journal.equity import EquityJournal, read_day_start
+from crbot.journal.equity import EquityJournal
 from crbot.journal.exits import ExitJournal
 from crbot.journal.fill_frames import FillFrameCache
 from crbot.journal.fills import FillJournal
 from crbot.journal.models import EquityRow, FillRow
-from crbot.journal.orders import OrderJournal, count_orders_since, open_orders_except
+from crbot.journal.orders import OrderJournal, to_order
 from crbot.journal.records import PretradeFacts
 
 logger = logging.getLogger(__name__)
@@ -47,18 +48,29 @@ class Journal(OrderJournal, ExitJournal, FillJournal, ControlJournal, EquityJour
         return self._db.safe_url  # password hidden: safe to show
 
     def pretrade_facts(
-        self, now: datetime, *, orders_since: datetime, open_other_than: str | None = None
+        self,
+        now: datetime,
+        *,
+        orders_since: datetime,
+        open_other_than: str | None = None,
+        client_order_id: str | None = None,
     ) -> PretradeFacts:
-        """State, limits, the day's first equity, the order count since ``orders_since`` and (with
-        ``open_other_than``) the open orders of every other symbol, read together: one transaction on the
-        order path instead of five."""
-        with self._db.read() as session:
+        """State, limits, the day's first equity, the order count since ``orders_since``, (with
+        ``open_other_than``) the open orders of every other symbol and (with ``client_order_id``) whether that
+        id is journaled already, read together: one transaction on a plain connection on the order path."""
+        day_start = datetime.combine(now.date(), time(0), tzinfo=UTC)
+        one = {"day_start": day_start, "day_end": day_start + timedelta(days=1), "since": orders_since}
+        with self._db.read_core() as conn:
+            row = conn.execute(statements.PRETRADE, {**one, "cid": client_order_id or ""}).one()
+            limits = {key: value for key, value in conn.execute(statements.LIMITS)}
+            elsewhere = conn.execute(statements.OPEN_ELSEWHERE, {"symbol": open_other_than}) if open_other_than else ()
             return PretradeFacts(
-                state=read_state(session),
-                limits=read_limits(session),
-                day_start_equity=read_day_start(session, now.date()),
-                orders_since=count_orders_since(session, orders_since),
-                open_elsewhere=tuple(open_orders_except(session, open_other_than)) if open_other_than else (),
+                state=state_record(row.state, row.since, row.actor, row.reason),
+                limits=limits,
+                day_start_equity=row.day_start_equity,
+                orders_since=row.orders_since,
+                open_elsewhere=tuple(to_order(r) for r in elsewhere),
+                known=client_order_id is not None and bool(row.known),
             )
 
     def data_version(self) -> tuple[int, int]:

@@ -13,17 +13,21 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
-from crbot.domain import ZERO, OrderSpec, OrderStatus, OrderType, OrderView, Side, TradingState
+from crbot.domain import ZERO, Fill, OrderSpec, OrderStatus, OrderType, OrderView, Side, TradingState
 from crbot.errors import Denied, InvalidInput
-from crbot.journal.control import read_state
+from crbot.journal import statements
+from crbot.journal.control import read_state, state_record
 from crbot.journal.database import Database
-from crbot.journal.fills import next_revision
+from crbot.journal.fills import insert_fills, next_revision
 from crbot.journal.frames import as_double, fetch, to_frame
 from crbot.journal.models import FillRow, OrderRow
 from crbot.journal.records import PENDING_STATUSES, JournalOrder
@@ -35,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 _CHUNK = 500  # stay far below SQLite's bound-parameter limit
 _PENDING = [s.value for s in PENDING_STATUSES]
-_OPEN_OR_PENDING = [s.value for s in OrderStatus if s.is_open or s in PENDING_STATUSES]
+_OPEN_OR_PENDING = statements.OPEN_OR_PENDING
 
 ORDER_COLUMNS = (
     "client_order_id",
@@ -61,6 +65,9 @@ ORDER_COLUMNS = (
 )
 _TEXT_COLUMNS = ("client_order_id", "symbol", "side", "type", "status", "list_client_id", "source", "mode", "actor")
 _TEXT_COLUMNS += ("reason",)
+_ORDERS = OrderRow.__table__
+_ORDER_KEYS = tuple(c.key for c in _ORDERS.c)
+_MERGED = ("status", "order_id", "executed_qty", "cumulative_quote", "quantity", "price", "stop_price")
 _DECIMAL_COLUMNS = ("quantity", "price", "stop_price", "executed_qty", "cumulative_quote", "expected_price")
 
 
@@ -101,14 +108,6 @@ class OrderJournal:
                     f"trading is HALTED {state.describe()}; no new orders are accepted",
                     hint="cancels still work; fix the cause, then resume trading with the typed confirmation",
                 )
-            taken = set(
-                conn.execute(select(OrderRow.client_order_id).where(OrderRow.client_order_id.in_(cids))).scalars()
-            )
-            if taken:
-                raise InvalidInput(
-                    f"client order id already journaled: {', '.join(sorted(taken))}",
-                    hint="look the order up (it may have been sent) or use a fresh client order id",
-                )
             unsent = dict(order_id=None, executed_qty=ZERO, cumulative_quote=ZERO, latency_ms=None, reason="",
                           source=source, mode=mode, actor=actor, created_at=now, updated_at=now)  # fmt: skip
             rows = [
@@ -120,33 +119,54 @@ class OrderJournal:
                         parent_client_id=parent, expected_price=None)
                 for s in planned
             ]  # fmt: skip
-            conn.execute(insert(OrderRow), rows)
+            try:
+                conn.execute(insert(OrderRow), rows)
+            except IntegrityError as exc:  # the primary key: a client order id journaled before (a resend)
+                raise InvalidInput(
+                    f"client order id already journaled: {', '.join(cids)}",
+                    hint="look the order up (it may have been sent) or use a fresh client order id",
+                ) from exc
         for row in rows:
             logger.info(
                 "order %s %s %s %s journaled as %s",
                 row["client_order_id"], row["symbol"], row["side"], row["type"], row["status"],
             )  # fmt: skip
 
-    def record_ack(self, view: OrderView, *, latency_ms: float | None = None) -> TradingState:
-        """Store the exchange's acknowledgement (status, order id, executed amounts, round trip).
+    def record_ack(
+        self, view: OrderView, *, latency_ms: float | None = None, fills: Sequence[Fill] = ()
+    ) -> TradingState:
+        """Store the exchange's acknowledgement (status, order id, executed amounts, round trip) and the fills it
+        carried, in one write transaction on a plain connection (the order path's second commit).
 
         Returns the trading state read in the same transaction: the sender cancels an order that landed
         after STOP latched HALTED without a second read."""
-        with self._db.write() as session:
-            state = read_state(session).state
-            row = session.get(OrderRow, view.client_order_id)
-            if row is None:
+        # relaxed: a power cut may take this commit back, and the order is then INTENT again, which
+        # reconciliation resolves by its client order id (and sync fetches its fills) as after any crash
+        with self._db.write_core(relaxed=True) as conn:
+            params = {"cid": view.client_order_id, "symbol": view.symbol, "order_id": view.order_id}
+            found = conn.execute(statements.ACKED_ORDER, params).first()
+            if found is None:
                 # an ack is an exchange fact: keep it even if the intent is missing
                 logger.warning("ack for %s which was never journaled; recording it", view.client_order_id)
-                row = _row_from_view(view, source="ack", mode="", now=self._clock.now())
-                session.add(row)
-                session.flush()
-            elif _merge(row, view):
-                row.updated_at = self._clock.now()
-            if latency_ms is not None:
-                row.latency_ms = float(latency_ms)
-            _link_fills(session, row)
-        logger.info("order %s acked: %s order_id=%s", view.client_order_id, row.status, view.order_id)
+                state = read_state(conn).state
+                values = _values(view, **_from_view(view, source="ack", mode="", now=self._clock.now()))
+                conn.execute(insert(_ORDERS), [{**values, "latency_ms": latency_ms}])
+                status, unlinked = view.status.value, True
+            else:
+                state = state_record(found.trading_state, None, "", "").state
+                row = SimpleNamespace(**{k: found._mapping[k] for k in _ORDER_KEYS})
+                changes = {"updated_at": self._clock.now()} if _merge(row, view) else {}
+                changes |= {k: getattr(row, k) for k in _MERGED if getattr(row, k) != getattr(found, k)}
+                if latency_ms is not None:
+                    changes["latency_ms"] = float(latency_ms)
+                if changes:
+                    conn.execute(update(_ORDERS).where(_ORDERS.c.client_order_id == row.client_order_id), changes)
+                status, unlinked = row.status, bool(found.unlinked_fills)
+            if unlinked:
+                _link_fills(conn, view.symbol, view.order_id, view.client_order_id)
+            if fills:
+                insert_fills(conn, fills, raw=self._db.is_sqlite)
+        logger.info("order %s acked: %s order_id=%s", view.client_order_id, status, view.order_id)
         return state
 
     def record_reject(self, client_order_id: str, *, reason: str) -> None:
@@ -181,14 +201,17 @@ class OrderJournal:
                 else:
                     continue
                 if (row.symbol, row.order_id) in unlinked:
-                    _link_fills(session, row)
+                    _link_fills(session, row.symbol, row.order_id, row.client_order_id)
                 changed += 1
         return changed
 
     def get_orders(self, client_order_ids: Sequence[str]) -> list[JournalOrder]:
         """These orders (the ones journaled), in the order asked, in one query."""
-        with self._db.read() as session:
-            found = {row.client_order_id: to_order(row) for row in _rows(session, client_order_ids)}
+        ids = list(dict.fromkeys(client_order_ids))
+        with self._db.read_core() as conn:  # a plain connection: this is the order path's last read
+            found = {
+                row.client_order_id: to_order(row) for row in conn.execute(statements.ORDERS_BY_CIDS, {"cids": ids})
+            }
         return [found[cid] for cid in client_order_ids if cid in found]
 
     def get_order(self, client_order_id: str) -> JournalOrder | None:
@@ -227,8 +250,8 @@ class OrderJournal:
             return [to_order(row) for row in session.scalars(query)]
 
     def has_client_order_id(self, client_order_id: str) -> bool:
-        with self._db.read() as session:
-            return session.get(OrderRow, client_order_id) is not None
+        with self._db.read_core() as conn:
+            return is_journaled(conn, client_order_id)
 
     def known_client_order_ids(self, client_order_ids: Sequence[str]) -> set[str]:
         """Which of these ids the journal has (one query per 500, for reconciliation)."""
@@ -320,27 +343,29 @@ def _values(order: OrderSpec | OrderView, **fields: Any) -> dict[str, Any]:
     }
 
 
+def _from_view(view: OrderView, *, source: str, mode: str, now: datetime) -> dict[str, Any]:
+    """A new order row's fields beyond the order itself, for an order the exchange told us of."""
+    return dict(
+        list_client_id=None,
+        parent_client_id=None,
+        status=view.status.value,
+        order_id=view.order_id,
+        executed_qty=view.executed_qty,
+        cumulative_quote=view.cumulative_quote,
+        reason="",
+        source=source,
+        mode=mode,
+        actor="",
+        expected_price=None,
+        latency_ms=None,
+        created_at=view.time,
+        updated_at=now,
+    )
+
+
 def _row_from_view(view: OrderView, *, source: str, mode: str, now: datetime) -> OrderRow:
     """An order the exchange told us of (placed outside CRBOT, or acked before its intent was journaled)."""
-    return OrderRow(
-        **_values(
-            view,
-            list_client_id=None,
-            parent_client_id=None,
-            status=view.status.value,
-            order_id=view.order_id,
-            executed_qty=view.executed_qty,
-            cumulative_quote=view.cumulative_quote,
-            reason="",
-            source=source,
-            mode=mode,
-            actor="",
-            expected_price=None,
-            latency_ms=None,
-            created_at=view.time,
-            updated_at=now,
-        )
-    )
+    return OrderRow(**_values(view, **_from_view(view, source=source, mode=mode, now=now)))
 
 
 def to_order(row: OrderRow) -> JournalOrder:
@@ -396,23 +421,16 @@ def _by_order_ids(session: Session, views: Sequence[OrderView]) -> dict[tuple[st
     return found
 
 
-def _link_fills(session: Session, row: OrderRow) -> None:
+def _link_fills(conn: Session | Connection, symbol: str, order_id: int | None, client_order_id: str) -> None:
     """Fills that arrived before we knew the exchange order id get their client order id now."""
-    if row.order_id is None:
+    if order_id is None:
         return
-    unlinked = (FillRow.symbol == row.symbol, FillRow.order_id == row.order_id, FillRow.client_order_id.is_(None))
-    if session.scalar(select(FillRow.id).where(*unlinked).limit(1)) is None:
+    unlinked = (FillRow.symbol == symbol, FillRow.order_id == order_id, FillRow.client_order_id.is_(None))
+    if conn.scalar(select(FillRow.id).where(*unlinked).limit(1)) is None:
         return
-    session.execute(
-        update(FillRow).where(*unlinked).values(client_order_id=row.client_order_id, revision=next_revision(session))
-    )
+    conn.execute(update(FillRow).where(*unlinked).values(client_order_id=client_order_id, revision=next_revision(conn)))
 
 
-def open_orders_except(session: Session, symbol: str) -> list[JournalOrder]:
-    """Open (or maybe-live) orders of every symbol but ``symbol``."""
-    query = select(OrderRow).where(OrderRow.status.in_(_OPEN_OR_PENDING), OrderRow.symbol != symbol)
-    return [to_order(row) for row in session.scalars(query)]
-
-
-def count_orders_since(session: Session, since: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(OrderRow).where(OrderRow.created_at >= since)) or 0
+def is_journaled(conn: Session | Connection, client_order_id: str) -> bool:
+    query = select(_ORDERS.c.client_order_id).where(_ORDERS.c.client_order_id == client_order_id)
+    return conn.scalar(query) is not None

@@ -81,3 +81,4 @@ class PretradeFacts:
     day_start_equity: Decimal | None
     orders_since: int
     open_elsewhere: tuple[JournalOrder, ...] = ()  # open orders of the other symbols, when asked
+    known: bool = False  # the client order id asked about is journaled already (a double click, a retry)

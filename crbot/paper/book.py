@@ -61,6 +61,13 @@ class Book:
             return self._adopt(self.conn.execute(self.q.open_all))
         return self._adopt(self.conn.execute(self.q.open_symbol, {"symbol": symbol}))
 
+    def open_view_rows(self, symbol: str | None = None) -> list[tuple[Any, ...]]:
+        """Open orders as stored (``rows.VIEW_COLUMNS``, untyped), oldest first: a listing that changes nothing."""
+        self.flush()
+        if symbol is None:
+            return [tuple(r) for r in self.conn.execute(self.q.open_views_all)]
+        return [tuple(r) for r in self.conn.execute(self.q.open_views_symbol, {"symbol": symbol})]
+
     def active_cursors(self) -> dict[str, datetime | None]:
         """Symbols with orders on the book (the only ones a price move can affect) -> matched up to."""
         self.flush()

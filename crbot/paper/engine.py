@@ -41,7 +41,7 @@ from crbot.paper import checks, store
 from crbot.paper.book import Book
 from crbot.paper.matching import Matcher
 from crbot.paper.queries import Statements
-from crbot.paper.rows import OrderRow
+from crbot.paper.rows import OrderRow, view_from_raw
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class MatchingEngine:
         self._matcher = Matcher(rules=self._rules, commissions=commissions, slippage_bps=slippage_bps)
         self._lock = threading.RLock()
         self._statements = Statements(self._db.dialect.name)
+        self._open_views: dict[tuple, OrderView] = {}  # the last open-orders listing, by its stored row
         self._initialise(starting_balances)
 
     def _initialise(self, starting_balances: Mapping[str, Decimal]) -> None:
@@ -334,7 +335,11 @@ class MatchingEngine:
         if symbol is not None:
             checks.symbol_rules(self._rules, symbol)
         with self._txn() as book:
-            return [o.view() for o in book.open_orders(symbol)]
+            # an unchanged stored row is the same view: convert only what changed since the last listing
+            known, self._open_views = self._open_views, {}
+            for raw in book.open_view_rows(symbol):
+                self._open_views[raw] = known.get(raw) or view_from_raw(raw)
+            return list(self._open_views.values())
 
     def all_orders(
         self,

@@ -6,13 +6,13 @@ compiled form (its cache key) on every call of the order path.
 
 from __future__ import annotations
 
-from sqlalchemy import Insert, Select, Update, bindparam, func, select, update
+from sqlalchemy import Insert, Select, Update, bindparam, column, func, select, table, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crbot.domain import ListStatusType
 from crbot.paper import store
-from crbot.paper.rows import ACTIVE, OPEN, ORDER_MUTABLE
+from crbot.paper.rows import ACTIVE, OPEN, ORDER_MUTABLE, VIEW_COLUMNS
 
 
 class Statements:
@@ -31,6 +31,8 @@ class Statements:
         "open_cids",
         "open_list",
         "open_symbol",
+        "open_views_all",
+        "open_views_symbol",
         "order_by_cid",
         "order_by_id",
         "update_list",
@@ -47,6 +49,13 @@ class Statements:
         self.open_all: Select = select(store.orders).where(o.status.in_(OPEN)).order_by(o.order_id)
         self.open_symbol: Select = (
             select(store.orders).where(o.status.in_(OPEN), o.symbol == symbol).order_by(o.order_id)
+        )
+        # the same listings untyped, a view's columns only: converted by rows.view_from_raw and memoised by the
+        # engine (no per-value type processing of a hundred resting orders on every order path)
+        raw = table(store.orders.name, *(column(name) for name in VIEW_COLUMNS))
+        self.open_views_all: Select = select(raw).where(raw.c.status.in_(OPEN)).order_by(raw.c.order_id)
+        self.open_views_symbol: Select = (
+            select(raw).where(raw.c.status.in_(OPEN), raw.c.symbol == symbol).order_by(raw.c.order_id)
         )
         self.open_cids: Select = select(o.client_order_id).where(o.symbol == symbol, o.status.in_(OPEN))
         # symbols with orders on the book, each with how far it has been matched (index on status, symbol)

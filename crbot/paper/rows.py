@@ -92,6 +92,34 @@ class OrderRow:
         )
 
 
+# an order's view read untyped (no per-value type processing): the open-orders listing on every order path
+VIEW_COLUMNS = (
+    "client_order_id", "order_id", "symbol", "side", "type", "status", "quantity", "executed_qty",
+    "cumulative_quote", "price", "stop_price", "order_list_id", "time", "update_time",
+)  # fmt: skip
+
+
+def view_from_raw(raw: Sequence[Any]) -> OrderView:
+    """``VIEW_COLUMNS`` as stored -> the view (the same conversions as store's column types)."""
+    cid, order_id, symbol, side, type_, status, qty, executed, quote, price, stop, list_id, time, updated = raw
+    return OrderView(
+        client_order_id=cid,
+        order_id=order_id,
+        symbol=symbol,
+        side=Side(side),
+        type=OrderType(type_),
+        status=OrderStatus(status),
+        quantity=Decimal(qty),
+        executed_qty=Decimal(executed),
+        cumulative_quote=Decimal(quote),
+        price=store.to_decimal(price),
+        stop_price=store.to_decimal(stop),
+        order_list_id=list_id,
+        time=store.to_utc(time),
+        update_time=store.to_utc(updated),
+    )
+
+
 _ORDER_PLAIN = tuple(
     c.name for c in store.orders.columns if c.name not in ("side", "type", "status")
 )  # columns copied as they come

@@ -59,7 +59,7 @@ class DecimalText(TypeDecorator[Decimal]):
         return value if _native(dialect) else format(value, "f")
 
     def process_result_value(self, value: str | Decimal | None, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
+        return to_decimal(value)
 
 
 class UtcText(TypeDecorator[datetime]):
@@ -81,9 +81,19 @@ class UtcText(TypeDecorator[datetime]):
         return utc if _native(dialect) else utc.isoformat(timespec="microseconds")
 
     def process_result_value(self, value: str | datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.astimezone(UTC) if isinstance(value, datetime) else datetime.fromisoformat(value)
+        return to_utc(value)
+
+
+def to_decimal(value: str | Decimal | None) -> Decimal | None:
+    """A DecimalText value as stored (TEXT on SQLite, NUMERIC on PostgreSQL), for rows read untyped."""
+    return None if value is None else Decimal(value)
+
+
+def to_utc(value: str | datetime | None) -> datetime | None:
+    """A UtcText value as stored (ISO TEXT on SQLite, timestamptz on PostgreSQL), for rows read untyped."""
+    if value is None:
+        return None
+    return value.astimezone(UTC) if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _native(dialect: Dialect) -> bool:
