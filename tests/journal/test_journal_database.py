@@ -124,3 +124,27 @@ def test_two_processes_share_one_file(journal: Journal, db_url: str) -> None:
     actors = [e.actor for e in journal.audit_events(limit=1000) if e.action == "tick"]
     assert actors.count("child") == N and actors.count("parent") == N
     assert len(journal.equity_frame()) == N
+
+
+def test_only_relaxed_writes_skip_the_sync_at_commit(journal: Journal) -> None:
+    """The intent commits durably (FULL / synchronous_commit on); the ack's relaxed commit does not wait for the
+    disk, and the pooled connection is durable again for the next ordinary write."""
+    db = journal._db
+    if db.is_sqlite:
+        durability = "PRAGMA synchronous"
+        durable, relaxed = 2, 1  # FULL, NORMAL
+    else:  # the test server runs with synchronous_commit=off for speed: this database asks for "on" again
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{db.engine.url.database}" SET synchronous_commit = on')
+        db.engine.dispose()  # new connections take the database's setting
+        durability = "SHOW synchronous_commit"
+        durable, relaxed = "on", "off"
+    with db.write_core() as conn:
+        assert conn.exec_driver_sql(durability).scalar() == durable
+    with db.write_core(relaxed=True) as conn:
+        assert conn.exec_driver_sql(durability).scalar() == relaxed
+    for _ in range(3):  # whichever pooled connection comes next
+        with db.write_core() as conn:
+            assert conn.exec_driver_sql(durability).scalar() == durable
+        with db.write() as session:
+            assert session.execute(text(durability)).scalar() == durable

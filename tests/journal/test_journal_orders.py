@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from crbot.clock import ManualClock
 from crbot.domain import OrderStatus
 from crbot.errors import InvalidInput
 from crbot.journal import Journal
-from tests.journal.conftest import START, spec, view
+from tests.journal.conftest import START, fill, spec, view
 
 
 def intent(journal: Journal, *cids: str, symbol: str = "BTCUSDT", list_client_id: str | None = None) -> None:
@@ -169,3 +170,36 @@ def test_empty_orders_frame_has_the_columns(journal: Journal) -> None:
     frame = journal.orders_frame()
     assert frame.empty and {"latency_ms", "status", "type", "symbol", "side", "created_at"} <= set(frame.columns)
     assert str(frame["created_at"].dtype) == "datetime64[ns, UTC]" and str(frame["latency_ms"].dtype) == "float64"
+
+
+def test_an_ack_journals_the_fills_it_carries_in_its_own_transaction(journal: Journal) -> None:
+    intent(journal, "c1")
+    early = fill(1, order_id=77)  # a fill that a sync brought before the ack (no client order id yet)
+    journal.record_fills([early])
+    acked = view("c1", order_id=77, status=OrderStatus.FILLED, executed="0.002", quote="100")
+    journal.record_ack(acked, latency_ms=3.0, fills=[fill(1, order_id=77), fill(2, order_id=77)])
+    with journal._db.connect() as conn:
+        linked = conn.execute(text("SELECT trade_id, client_order_id FROM fills ORDER BY trade_id")).all()
+    assert [tuple(row) for row in linked] == [(1, "c1"), (2, "c1")]  # linked, none twice
+    order = journal.get_order("c1")
+    assert order is not None and (order.status, order.executed_qty, order.latency_ms) == (
+        OrderStatus.FILLED,
+        Decimal("0.002"),
+        3.0,
+    )
+    journal.record_ack(acked, fills=[fill(2, order_id=77)])  # the same ack again: nothing new, nothing moves
+    assert len(journal.fills()) == 2 and journal.get_order("c1") == order
+
+
+def test_pretrade_facts_say_whether_the_client_order_id_is_journaled(journal: Journal, clock: ManualClock) -> None:
+    from datetime import timedelta
+
+    intent(journal, "c1")
+    intent(journal, "e1", symbol="ETHUSDT")
+    since = clock.now() - timedelta(minutes=1)
+    facts = journal.pretrade_facts(clock.now(), orders_since=since, open_other_than="BTCUSDT", client_order_id="c1")
+    assert facts.known and facts.orders_since == 2
+    assert [o.client_order_id for o in facts.open_elsewhere] == ["e1"]
+    fresh = journal.pretrade_facts(clock.now(), orders_since=since, client_order_id="c2")
+    assert not fresh.known and fresh.open_elsewhere == ()
+    assert journal.has_client_order_id("c1") and not journal.has_client_order_id("c2")

@@ -361,3 +361,19 @@ def test_all_orders_and_trades_page_by_time_and_id(rig: Rig) -> None:
     assert [f.trade_id for f in e.trades(BTC, start=t0 + timedelta(seconds=200))] == [5]
     with pytest.raises(InvalidInput):
         e.trades(BTC, limit=0)
+
+
+def test_open_orders_read_untyped_equal_the_typed_lookup_and_follow_every_change(rig: Rig) -> None:
+    e = rig.engine
+    e.new_order(spec("a", Side.BUY, "0.001", "49000"))
+    e.new_order(spec("b", Side.BUY, "0.002", "41000.5"))
+    first = e.open_orders(BTC)
+    assert first == [e.get_order(BTC, client_order_id=c) for c in ("a", "b")]  # same values, types and zones
+    again = e.open_orders(BTC)
+    assert [x is y for x, y in zip(first, again, strict=True)] == [True, True]  # unchanged rows are not rebuilt
+    rig.move("49000")  # fills "a"
+    (b,) = e.open_orders(BTC)
+    assert b is first[1] and e.get_order(BTC, client_order_id="a").status is OrderStatus.FILLED
+    assert e.open_orders() == [b]  # every symbol: the same listing
+    e.cancel(BTC, client_order_id="b")
+    assert e.open_orders(BTC) == [] and e.open_orders() == []
