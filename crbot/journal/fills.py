@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
 from crbot.domain import ZERO, Fill
+from crbot.journal import statements
 from crbot.journal.database import Database
 from crbot.journal.fill_frames import FILL_COLUMNS, FillFrameCache
 from crbot.journal.models import FillRow, OrderRow
@@ -163,10 +164,8 @@ def _known_trades(session: Session | Connection, keys: list[tuple[str, int]]) ->
     known: set[tuple[str, int]] = set()
     for symbol, ids in by_symbol.items():
         for start in range(0, len(ids), _CHUNK):
-            query = select(FillRow.trade_id).where(
-                FillRow.symbol == symbol, FillRow.trade_id.in_(ids[start : start + _CHUNK])
-            )
-            known.update((symbol, trade_id) for trade_id in session.scalars(query))
+            chunk = {"symbol": symbol, "ids": ids[start : start + _CHUNK]}
+            known.update((symbol, trade_id) for trade_id in session.scalars(statements.KNOWN_TRADES, chunk))
     return known
 
 
@@ -179,16 +178,14 @@ def _order_links(session: Session | Connection, keys: list[tuple[str, int]]) -> 
     for symbol, id_set in by_symbol.items():
         ids = sorted(id_set)
         for start in range(0, len(ids), _CHUNK):
-            query = select(OrderRow.order_id, OrderRow.client_order_id).where(
-                OrderRow.symbol == symbol, OrderRow.order_id.in_(ids[start : start + _CHUNK])
-            )
-            links.update({(symbol, order_id): cid for order_id, cid in session.execute(query) if order_id is not None})
+            rows = session.execute(statements.ORDER_LINKS, {"symbol": symbol, "ids": ids[start : start + _CHUNK]})
+            links.update({(symbol, order_id): cid for order_id, cid in rows if order_id is not None})
     return links
 
 
 def next_revision(session: Session | Connection) -> int:
     """The stamp for rows this transaction writes (the write lock makes it unique and ordered)."""
-    return (session.scalar(select(func.max(FillRow.revision))) or 0) + 1
+    return (session.scalar(statements.NEWEST_REVISION) or 0) + 1
 
 
 def _fill_values(fill: Fill, client_order_id: str | None, revision: int, *, raw: bool) -> dict[str, Any]:

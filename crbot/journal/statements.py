@@ -58,3 +58,12 @@ _UNLINKED = exists().where(
 ACKED_ORDER: Select = select(
     OrderRow.__table__, _state(_T.state).label("trading_state"), _UNLINKED.label("unlinked_fills")
 ).where(_O.client_order_id == bindparam("cid"))
+
+# a fill's journaling: which trades are known, which of our orders they belong to, the next revision stamp
+KNOWN_TRADES: Select = select(FillRow.trade_id).where(
+    FillRow.symbol == bindparam("symbol"), FillRow.trade_id.in_(bindparam("ids", expanding=True))
+)
+ORDER_LINKS: Select = select(OrderRow.order_id, OrderRow.client_order_id).where(
+    OrderRow.symbol == bindparam("symbol"), OrderRow.order_id.in_(bindparam("ids", expanding=True))
+)
+NEWEST_REVISION: Select = select(func.max(FillRow.revision))
