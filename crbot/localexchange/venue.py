@@ -18,7 +18,8 @@ from crbot.market.feed import PriceFeed
 
 
 class Engine(Protocol):
-    """The part of crbot.paper.engine.MatchingEngine the server drives."""
+    """The part of crbot.paper.engine.MatchingEngine the server drives. Every call first matches what the price
+    path did up to now (``advance``), so a handler always sees a book that is up to date."""
 
     def advance(self) -> None: ...
     def new_order(self, spec: OrderSpec) -> OrderView: ...
