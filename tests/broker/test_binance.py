@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import requests
@@ -75,6 +76,22 @@ def test_construction_sends_nothing_and_sets_up_the_client(fake: FakeBinance, cl
     assert client.MARGIN_API_URL.endswith("fake.binance/sapi")
     assert client._requests_params == {"timeout": (5.0, 10)}
     assert broker.name == "binance-testnet" and broker.price_source() == "Binance testnet (fake.binance)"
+
+
+def test_the_environment_is_read_once_and_still_applies(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Proxies and a CA bundle from the environment are kept; requests stops re-reading them per request."""
+    bundle = tmp_path / "company-ca.pem"
+    bundle.write_text("not read by this test")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    settings = Settings.load(env(CRBOT_BINANCE_BASE_URL="https://fake.binance"), dotenv=False)
+    session = make_client(settings, endpoint_for(settings, timeout_s=10)).session
+    assert session.trust_env is False
+    assert session.proxies.get("https") == "http://proxy.example:3128" and session.verify == str(bundle)
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.example:1")  # later changes are not re-read per request
+    merged = session.merge_environment_settings("https://fake.binance/api/v3/ping", {}, None, None, None)
+    assert merged["proxies"].get("https") == "http://proxy.example:3128"
 
 
 @pytest.mark.parametrize(
