@@ -9,6 +9,7 @@ they placed: nothing stays open after HALTED. Pressing STOP twice is safe.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -44,10 +45,13 @@ MAX_PARALLEL = 20
 IN_FLIGHT_AGE = timedelta(seconds=60)  # an intent this young may be on the wire right now
 IN_FLIGHT_WAIT_S = 3.0  # how long STOP waits for orders journaled just before the latch to be answered
 STOP_COMPLETED, STOP_INCOMPLETE = "stop_completed", "stop_incomplete"
+_WORKERS: ThreadPoolExecutor | None = None
+_WORKERS_LOCK = threading.Lock()
 
 
 class KillSwitch:
     def __init__(self, *, executor: Executor, clock: Clock, sleep: Callable[[float], None] = time.sleep) -> None:
+        stop_workers()  # started now, in the background: a press must not wait for threads to start
         self.executor = executor
         self.journal = executor.journal
         self.clock = clock
@@ -79,8 +83,7 @@ class KillSwitch:
     ) -> StopReport:
         recent = self.clock.now() - IN_FLIGHT_AGE  # older INTENTs are crash leftovers for reconcile, not in flight
         errors: list[str] = []
-        with ThreadPoolExecutor(max_workers=MAX_PARALLEL + 1) as pool:
-            canceled, verified = self._cancel_everything(pool, errors)
+        canceled, verified = self._cancel_everything(stop_workers(), errors)
         pending = self.journal.pending_outcomes()  # read after the latch: nothing new can be journaled now
         in_flight = [o for o in pending if o.status is OrderStatus.INTENT and o.created_at >= recent]
         if in_flight:  # sent by another process just before the latch: wait for the answer, then cancel
@@ -227,6 +230,30 @@ class KillSwitch:
         (view,) = self.executor.send(spec, source="killswitch", actor=actor, expected_price=last, while_halted=True)
         avg = f" at {fmt(view.avg_price.quantize(rules.tick_size or Decimal('1e-8')))}" if view.avg_price else ""
         return f"{symbol} sold {fmt(view.executed_qty)}{avg}", True
+
+
+def stop_workers() -> ThreadPoolExecutor:
+    """This process's threads for STOP's request waves, started ahead of the press: starting twenty-one threads
+    when STOP is pressed took longer than a round trip on a busy two-core machine. One pool per process (a
+    dashboard serves every session from one), started in the background on first use."""
+    global _WORKERS
+    with _WORKERS_LOCK:
+        if _WORKERS is None:
+            _WORKERS = ThreadPoolExecutor(max_workers=MAX_PARALLEL + 1, thread_name_prefix="crbot-stop")
+            threading.Thread(target=_start_all, args=(_WORKERS,), name="crbot-stop-start", daemon=True).start()
+        return _WORKERS
+
+
+def _start_all(pool: ThreadPoolExecutor) -> None:
+    """Occupy every worker at once for a moment, so the pool starts all its threads now."""
+    everyone = threading.Barrier(MAX_PARALLEL + 1)
+    for _ in range(MAX_PARALLEL + 1):
+        pool.submit(_meet, everyone)
+
+
+def _meet(everyone: threading.Barrier) -> None:
+    with contextlib.suppress(threading.BrokenBarrierError):
+        everyone.wait(timeout=1.0)
 
 
 def _after(go: threading.Event, call: Callable[..., object], *args: object) -> object:
