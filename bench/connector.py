@@ -33,6 +33,7 @@ from crbot.clock import SystemClock
 from crbot.config import Settings
 from crbot.domain import Commissions, OrderRequest, OrderSpec, OrderType, Side
 from crbot.exchange.bundled import load_bundled_rules
+from crbot.killswitch import start_stop_workers
 from crbot.localexchange.server import LocalExchange, RateLimits, Request, Response
 from crbot.market.feed import ManualFeed
 from crbot.normalize import new_client_order_id
@@ -210,6 +211,7 @@ def stop_with_latency() -> list[str]:
     try:
         url, home = exchange.started["url"], exchange.started["home"]
         rt = build_runtime(testnet_settings(url, Path(home)), clock=SystemClock())
+        start_stop_workers()  # as the dashboard and the API server do when they start
         svc = rt.service
         symbols = sorted(rt.broker.rules())[:SYMBOLS]
         _raise_limits(rt, symbols)

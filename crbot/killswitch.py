@@ -51,7 +51,6 @@ _WORKERS_LOCK = threading.Lock()
 
 class KillSwitch:
     def __init__(self, *, executor: Executor, clock: Clock, sleep: Callable[[float], None] = time.sleep) -> None:
-        stop_workers()  # started now, in the background: a press must not wait for threads to start
         self.executor = executor
         self.journal = executor.journal
         self.clock = clock
@@ -233,21 +232,20 @@ class KillSwitch:
 
 
 def stop_workers() -> ThreadPoolExecutor:
-    """This process's threads for STOP's request waves, started ahead of the press: starting twenty-one threads
-    when STOP is pressed took longer than a round trip on a busy two-core machine. One pool per process (a
-    dashboard serves every session from one), started in the background on first use."""
+    """This process's threads for STOP's request waves: one pool per process (a dashboard serves every session
+    from one), kept between presses."""
     global _WORKERS
     with _WORKERS_LOCK:
         if _WORKERS is None:
             _WORKERS = ThreadPoolExecutor(max_workers=MAX_PARALLEL + 1, thread_name_prefix="crbot-stop")
-            threading.Thread(target=_start_all, args=(_WORKERS,), name="crbot-stop-start", daemon=True).start()
         return _WORKERS
 
 
-def _start_all(pool: ThreadPoolExecutor) -> None:
-    """Occupy every worker at once for a moment, so the pool starts all its threads now."""
-    everyone = threading.Barrier(MAX_PARALLEL + 1)
-    for _ in range(MAX_PARALLEL + 1):
+def start_stop_workers() -> None:
+    """Start every STOP worker thread now, for a process that stays up (dashboard, API, monitor): starting
+    twenty-one threads at the press took longer than a round trip on a busy two-core machine."""
+    pool, everyone = stop_workers(), threading.Barrier(MAX_PARALLEL + 1)
+    for _ in range(MAX_PARALLEL + 1):  # each worker holds its thread until all have one: the pool starts them all
         pool.submit(_meet, everyone)
 
 

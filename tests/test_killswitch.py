@@ -76,3 +76,19 @@ def test_stop_reports_what_it_could_not_cancel(service, monkeypatch):
     assert not report.ok and report.errors and len(report.left_open) >= 3
     assert service.trading_state().state is TradingState.HALTED  # latched even though cancels failed
     assert any(e.action == "stop_incomplete" for e in service.audit_events())
+
+
+def test_stop_workers_are_started_ahead_of_the_press_once_per_process() -> None:
+    import threading
+    import time
+
+    from crbot.killswitch import MAX_PARALLEL, start_stop_workers, stop_workers
+
+    start_stop_workers()
+    start_stop_workers()  # a second start (another cached runtime) adds no threads
+    deadline = time.monotonic() + 10
+    names = lambda: [t.name for t in threading.enumerate() if t.name.startswith("crbot-stop")]  # noqa: E731
+    while len(names()) < MAX_PARALLEL + 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(names()) == MAX_PARALLEL + 1
+    assert stop_workers() is stop_workers()

@@ -15,6 +15,7 @@ import streamlit as st
 
 from crbot.config import Settings
 from crbot.errors import CrbotError
+from crbot.killswitch import start_stop_workers
 from crbot.runtime import Runtime, build_runtime
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ def _release(rt: Runtime) -> None:
 def _build(key: str, _settings: Settings) -> Runtime:
     logger.info("building the dashboard runtime for %s", key)
     # no network: the frame and STOP draw even with the exchange down; the watch hears STOP from other processes
-    return build_runtime(_settings, watch_state=True, live_refusal_denies_orders=True)
+    rt = build_runtime(_settings, watch_state=True, live_refusal_denies_orders=True)
+    start_stop_workers()  # STOP's threads are up before anyone presses it
+    return rt
 
 
 @dataclass

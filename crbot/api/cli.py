@@ -136,6 +136,7 @@ def serve(host: str, port: int, *, rate: float, burst: int) -> int:
     import uvicorn
 
     from crbot.api.app import create_app
+    from crbot.killswitch import start_stop_workers
     from crbot.runtime import build_runtime
 
     settings = Settings.load()
@@ -150,6 +151,7 @@ def serve(host: str, port: int, *, rate: float, burst: int) -> int:
         print("no API token yet: every request is refused (401) until you create one", file=sys.stderr)
     rt = build_runtime(settings, watch_state=True)  # no network; the watch: STOP from other processes, fail closed
     rt.service.heartbeat.kind = "api"  # this server's row in process_heartbeats (the Monitoring page)
+    start_stop_workers()  # STOP's threads are up before a client asks for it
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

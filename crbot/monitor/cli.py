@@ -111,6 +111,9 @@ def _monitor(once: bool, interval_s: float, as_json: bool) -> int:
         rt.service.heartbeat.stop()
         _emit(_report(report), as_json)
         return report.exit_code if report else EXIT_FAILED
+    from crbot.killswitch import start_stop_workers
+
+    start_stop_workers()  # an automatic kill sweeps the exchange at once, as the dashboard's STOP does
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
