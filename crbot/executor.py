@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from crbot.binance.codec import check_client_id
@@ -28,6 +28,14 @@ from crbot.journal import Journal, JournalOrder
 logger = logging.getLogger(__name__)
 
 Sendable = OrderSpec | OrderListSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What was sent: the exchange's views and the orders as journaled with their acks (same order)."""
+
+    views: list[OrderView]
+    orders: list[JournalOrder]
 
 
 def specs_of(what: Sendable | None) -> tuple[OrderSpec, ...]:
@@ -52,7 +60,7 @@ class Executor:
         expected_price: Decimal | None,
         planned: Sendable | None = None,
         while_halted: bool = False,
-    ) -> list[OrderView]:
+    ) -> Sent:
         """Journal the intent (with ``planned`` exits, sent later by ``send_exits``), then send ``what``."""
         planned_specs = specs_of(planned)
         ids = [s.client_order_id for s in (*specs_of(what), *planned_specs)]
@@ -91,13 +99,13 @@ class Executor:
             else specs[0]
         )
         logger.info("entry %s filled %s: sending its exits", entry.client_order_id, entry.executed_qty)
-        return self._submit(what, while_halted=True)  # protecting a position is always allowed
+        return self._submit(what, while_halted=True).views  # protecting a position is always allowed
 
     def resend(self, what: Sendable) -> list[OrderView]:
         """Send orders whose intent is already journaled and that the exchange confirmed it never got."""
-        return self._submit(what, while_halted=True)
+        return self._submit(what, while_halted=True).views
 
-    def _submit(self, what: Sendable, *, while_halted: bool) -> list[OrderView]:
+    def _submit(self, what: Sendable, *, while_halted: bool) -> Sent:
         cids = [s.client_order_id for s in specs_of(what)]
         started = time.perf_counter()
         try:
@@ -111,16 +119,15 @@ class Executor:
                 self.journal.record_reject(cid, reason=str(exc))
             raise
         latency = (time.perf_counter() - started) * 1000
-        halted = False
+        # the fills of a FULL response / the paper engine's matches, in the ack's own transaction: no
+        # trade-history query and no second commit on the order path
+        acked = [self.journal.record_ack(view, latency_ms=latency, fills=view.fills) for view in views]
         for view in views:
-            # the fills of a FULL response / the paper engine's matches, in the ack's own transaction: no
-            # trade-history query and no second commit on the order path
-            halted |= self.journal.record_ack(view, latency_ms=latency, fills=view.fills) is TradingState.HALTED
             if view.executed_qty and not view.fills:
                 logger.info("%s traded but its ack has no fills: the next sync records them", view.client_order_id)
-        if halted and not while_halted:
+        if any(a.state is TradingState.HALTED for a in acked) and not while_halted:
             self._cancel_landed_after_stop(views)
-        return views
+        return Sent(views=views, orders=[a.order for a in acked])
 
     def _look_up(self, what: Sendable, unknown: OutcomeUnknown) -> list[OrderView]:
         """After a timeout: ask the exchange by client order id; still unknown -> raise (reconcile resolves it)."""

@@ -226,7 +226,8 @@ class KillSwitch:
             filters.validate_order(rules, spec, avg_price=last, open_orders=0)
         except CrbotError as exc:
             return f"{symbol}: {fmt(qty)} kept, too small to sell ({exc.message})", False
-        (view,) = self.executor.send(spec, source="killswitch", actor=actor, expected_price=last, while_halted=True)
+        sent = self.executor.send(spec, source="killswitch", actor=actor, expected_price=last, while_halted=True)
+        (view,) = sent.views
         avg = f" at {fmt(view.avg_price.quantize(rules.tick_size or Decimal('1e-8')))}" if view.avg_price else ""
         return f"{symbol} sold {fmt(view.executed_qty)}{avg}", True
 

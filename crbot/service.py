@@ -281,18 +281,20 @@ class TradingService:
         bracket = norm.as_list  # a LIMIT bracket is ONE order list; a MARKET entry's exits wait for its fill
         planned = norm.exits if norm.exits is not None and bracket is None else None
         try:
-            views = self.executor.send(
+            sent = self.executor.send(
                 bracket or norm.entry, source=source, actor=actor, expected_price=last, planned=planned
             )
             if planned is not None:
-                entry = views[0]
+                entry = sent.views[0]
                 if not entry.status.is_final:  # a MARKET ack is final; a RESULT-less answer is looked up
                     entry = self.broker.get_order(entry.symbol, entry.client_order_id)
                 self.exits.protect(entry, actor=actor)
         finally:
             self.account.invalidate()  # balances moved (or may have): the next read takes a new snapshot
             self.heartbeat.beat("order")  # after the send: never on the order's critical path
-        return self._result(cid, "sent", legs=bool(norm.exits))
+        if not norm.exits:  # a single order: as its ack journaled it (exits change after the send: read them)
+            return PlaceResult(client_order_id=cid, orders=tuple(sent.orders), message="sent")
+        return self._result(cid, "sent")
 
     def cancel(self, symbol: str, client_order_id: str, *, actor: str) -> OrderView:
         """Cancel one order (a leg cancels its whole list). Never blocked by the trading state."""

@@ -175,3 +175,13 @@ def test_a_filled_entry_whose_exits_fail_is_reported_unprotected(service, monkey
     assert any(e.action == "position_unprotected" and "0.00999" in e.detail for e in service.audit_events())
     assert service.positions()[0].quantity == D("0.00999")  # the position is real: nothing pretends otherwise
     monkeypatch.setattr(service.broker, "submit_list", real)
+
+
+def test_a_single_orders_result_is_what_the_journal_holds(service):
+    for request in (
+        limit_buy(),
+        OrderRequest(symbol="BTCUSDT", side=Side.BUY, type=OrderType.MARKET, quantity=D("0.001")),
+    ):
+        result = service.place(request, actor=ACTOR)
+        assert result.orders == tuple(service.journal.get_orders([result.client_order_id]))
+        assert result.orders[0].order_id is not None and result.message == "sent"

@@ -30,7 +30,7 @@ from crbot.journal.database import Database
 from crbot.journal.fills import insert_fills, next_revision
 from crbot.journal.frames import as_double, fetch, to_frame
 from crbot.journal.models import FillRow, OrderRow
-from crbot.journal.records import PENDING_STATUSES, JournalOrder
+from crbot.journal.records import PENDING_STATUSES, Acked, JournalOrder
 
 if TYPE_CHECKING:  # pandas loads only when a frame is asked for (a CLI call never pays for it)
     import pandas as pd
@@ -132,14 +132,10 @@ class OrderJournal:
                 row["client_order_id"], row["symbol"], row["side"], row["type"], row["status"],
             )  # fmt: skip
 
-    def record_ack(
-        self, view: OrderView, *, latency_ms: float | None = None, fills: Sequence[Fill] = ()
-    ) -> TradingState:
+    def record_ack(self, view: OrderView, *, latency_ms: float | None = None, fills: Sequence[Fill] = ()) -> Acked:
         """Store the exchange's acknowledgement (status, order id, executed amounts, round trip) and the fills it
-        carried, in one write transaction on a plain connection (the order path's second commit).
-
-        Returns the trading state read in the same transaction: the sender cancels an order that landed
-        after STOP latched HALTED without a second read."""
+        carried, in one write transaction on a plain connection (the order path's second commit). Returns the
+        order as journaled and the trading state read in the same transaction."""
         # relaxed: a power cut may take this commit back, and the order is then INTENT again, which
         # reconciliation resolves by its client order id (and sync fetches its fills) as after any crash
         with self._db.write_core(relaxed=True) as conn:
@@ -150,8 +146,9 @@ class OrderJournal:
                 logger.warning("ack for %s which was never journaled; recording it", view.client_order_id)
                 state = read_state(conn).state
                 values = _values(view, **_from_view(view, source="ack", mode="", now=self._clock.now()))
-                conn.execute(insert(_ORDERS), [{**values, "latency_ms": latency_ms}])
-                status, unlinked = view.status.value, True
+                values["latency_ms"] = latency_ms
+                conn.execute(insert(_ORDERS), [values])
+                row, unlinked = SimpleNamespace(**values), True
             else:
                 state = state_record(found.trading_state, None, "", "").state
                 row = SimpleNamespace(**{k: found._mapping[k] for k in _ORDER_KEYS})
@@ -161,13 +158,14 @@ class OrderJournal:
                     changes["latency_ms"] = float(latency_ms)
                 if changes:
                     conn.execute(update(_ORDERS).where(_ORDERS.c.client_order_id == row.client_order_id), changes)
-                status, unlinked = row.status, bool(found.unlinked_fills)
+                    vars(row).update(changes)
+                unlinked = bool(found.unlinked_fills)
             if unlinked:
                 _link_fills(conn, view.symbol, view.order_id, view.client_order_id)
             if fills:
                 insert_fills(conn, fills, raw=self._db.is_sqlite)
-        logger.info("order %s acked: %s order_id=%s", view.client_order_id, status, view.order_id)
-        return state
+        logger.info("order %s acked: %s order_id=%s", view.client_order_id, row.status, view.order_id)
+        return Acked(state=state, order=to_order(row))
 
     def record_reject(self, client_order_id: str, *, reason: str) -> None:
         """The exchange (or the broker boundary) refused the order before accepting it."""

@@ -82,3 +82,12 @@ class PretradeFacts:
     orders_since: int
     open_elsewhere: tuple[JournalOrder, ...] = ()  # open orders of the other symbols, when asked
     known: bool = False  # the client order id asked about is journaled already (a double click, a retry)
+
+
+@dataclass(frozen=True, slots=True)
+class Acked:
+    """An acknowledgement as journaled: the order now, and the trading state read in the same transaction (the
+    sender cancels an order that landed after STOP latched HALTED without a second read)."""
+
+    state: TradingState
+    order: JournalOrder

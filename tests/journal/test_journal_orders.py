@@ -203,3 +203,14 @@ def test_pretrade_facts_say_whether_the_client_order_id_is_journaled(journal: Jo
     fresh = journal.pretrade_facts(clock.now(), orders_since=since, client_order_id="c2")
     assert not fresh.known and fresh.open_elsewhere == ()
     assert journal.has_client_order_id("c1") and not journal.has_client_order_id("c2")
+
+
+def test_the_acked_order_returned_is_the_order_as_journaled(journal: Journal, clock: ManualClock) -> None:
+    intent(journal, "c1")
+    clock.advance(1)
+    acked = journal.record_ack(view("c1", order_id=5, status=OrderStatus.NEW), latency_ms=2.5)
+    assert acked.order == journal.get_order("c1") and acked.order.latency_ms == 2.5
+    outside = journal.record_ack(view("never-journaled", order_id=6, status=OrderStatus.FILLED, executed="0.001"))
+    assert outside.order == journal.get_order("never-journaled") and outside.order.status is OrderStatus.FILLED
+    same = journal.record_ack(view("c1", order_id=5, status=OrderStatus.NEW))  # nothing changes
+    assert same.order == acked.order
