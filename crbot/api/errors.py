@@ -33,6 +33,7 @@ from crbot.errors import (
     RateLimited,
 )
 from crbot.jsonable import to_jsonable
+from crbot.risk.limits import for_cli
 
 # Most specific first: the first class the error is an instance of decides.
 STATUS: tuple[tuple[type[CrbotError], int], ...] = (
@@ -62,7 +63,9 @@ def error_response(exc: CrbotError) -> JSONResponse:
     status = status_of(exc)
     extra: dict[str, Any] = {"hint": exc.hint or None}
     if isinstance(exc, Denied):
-        extra |= {"code": exc.code, "detail": exc.detail}
+        limit = exc.limit  # the risk limit behind a denial: say how the operator changes it
+        extra |= {"code": exc.code, "detail": exc.detail, "hint": for_cli(exc.hint, limit, "api") or None}
+        extra["limit"] = limit or None
     elif isinstance(exc, InvalidInput | ExchangeRejected):
         extra["code"] = exc.code  # Binance's code when the exchange (or the paper exchange) said it
     client_order_id = getattr(exc, "client_order_id", None)

@@ -171,21 +171,24 @@ def label_of(key: str) -> str:
     return next((f.label for f in limit_fields() if f.key == key), key)
 
 
-# How a trader changes a limit, by where they are: the dashboard's Risk page, or the CLI.
+# How a trader changes a limit, by where they are: the dashboard's Risk page, the CLI, or (for a program using
+# the HTTP API, which cannot change limits) either of the two
 _CHANGE = {
     "ui": "or change the {label} limit on the Risk page",
     "cli": "or change the {label} limit with `python -m crbot limits set {key} VALUE --reason TEXT`",
+    "api": "or have the operator change the {label} limit ({key}) on the dashboard's Risk page or with"
+    " `python -m crbot limits set {key} VALUE --reason TEXT`",
 }
 
 
 def change_limit(key: str, surface: str = "ui") -> str:
-    """The closing words of a denial's hint: how to change limit ``key`` from ``surface`` ("ui" or "cli")."""
+    """The closing words of a denial's hint: how to change limit ``key`` from ``surface`` ("ui", "cli", "api")."""
     return _CHANGE[surface].format(label=label_of(key), key=key)
 
 
-def for_cli(hint: str, key: str) -> str:
-    """A denial's hint with the Risk page swapped for the CLI command that changes the same limit."""
-    return hint.replace(change_limit(key, "ui"), change_limit(key, "cli")) if key else hint
+def for_cli(hint: str, key: str, surface: str = "cli") -> str:
+    """A denial's hint with the Risk page swapped for how ``surface`` ("cli", "api") changes the same limit."""
+    return hint.replace(change_limit(key, "ui"), change_limit(key, surface)) if key else hint
 
 
 def _to_decimal(key: str, value: object) -> Decimal:

@@ -126,6 +126,9 @@ def test_denied_is_409_with_the_code_and_numbers(api: Server) -> None:
     reply = api.call("POST", f"{B}/order/create", json={**ORDER, "price": "40000"})
     assert reply.status_code == 409 and reply.json()["exit_code"] == 3
     assert reply.json()["code"] == "PRICE_OUT_OF_BAND" and "your Price band allows ±5%" in reply.json()["detail"]
+    # the limit behind it, and how the operator changes it (an API client cannot): never "the Risk page" alone
+    assert reply.json()["limit"] == "price_band_pct"
+    assert "python -m crbot limits set price_band_pct VALUE --reason TEXT" in reply.json()["hint"]
 
 
 def test_halted_is_409_trading_halted(fresh_api: Server) -> None:
