@@ -49,12 +49,15 @@ if get_script_run_ctx(suppress_warning=True) is None:  # imported by a server: s
     from streamlit.runtime.pages_manager import PagesManager
 
     from crbot.access.server import gate_options
+    from ui.preload import chart_preload
 
     # Routing is st.navigation only. Left unset, Streamlit sees pages/ beside this file and routes the legacy
     # way until a first session has run st.navigation: that first session's deep link (/ticket) ran
     # pages/ticket.py on its own, whose guard switched to app.py, and the browser landed on Balance.
     PagesManager.uses_pages_directory = False
-    app = st.App(__file__, **gate_options())
+    options = gate_options()
+    options["middleware"] = [*options["middleware"], *chart_preload()]  # after the gate: plotly.js loads with the page
+    app = st.App(__file__, **options)
     if __name__ == "__main__":  # `python app.py`
         app.run()
 else:  # run by Streamlit for a browser session (or by AppTest)

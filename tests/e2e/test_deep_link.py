@@ -3,6 +3,7 @@
 It once landed on Balance (URL "/"): until some session had run st.navigation, Streamlit routed the legacy
 way through pages/, ran pages/ticket.py on its own, and that file's guard switched to app.py's default page.
 Later deep links worked, so only a server nobody has visited yet shows it: each test starts its own.
+Also here: every page starts loading plotly.js as it loads (ui/preload.py), checked in the browser itself.
 """
 
 from __future__ import annotations
@@ -60,3 +61,16 @@ def test_first_request_on_a_phone_opens_the_ticket(browser: Browser, fresh_dashb
         expect(tab.locator(".st-key-topbar_stop button:visible").first).to_be_in_viewport()
     finally:
         context.close()
+
+
+def test_a_page_without_a_chart_has_already_loaded_plotly(page: Page, dashboard: str) -> None:
+    """ui/preload.py's import reaches the browser (it once did not: Streamlit gzips page HTML for browsers)."""
+    page.goto(f"{dashboard}/risk")
+    wait_idle(page)
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(0)  # nothing on this page asks for plotly
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(r => /PlotlyChart\\.[^/]*\\.js$/.test(r.name))"
+    )
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Order ticket").click()
+    wait_idle(page)
+    expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible()
