@@ -77,7 +77,8 @@ class PlotlyPreload:
                 html = headers.get("content-type", "").startswith("text/html")
                 small = int(headers.get("content-length") or MAX_HTML_BYTES + 1) <= MAX_HTML_BYTES
                 encoding = headers.get("content-encoding", "identity")
-                if message["status"] == 200 and html and small and encoding in ("identity", "gzip"):
+                own_policy = "content-security-policy" in headers  # e.g. /login: no script of ours there
+                if message["status"] == 200 and html and small and not own_policy and encoding in ("identity", "gzip"):
                     start = message  # held until the body is complete
                     return
             elif message["type"] == "http.response.body" and start is not None:

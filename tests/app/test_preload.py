@@ -15,6 +15,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from crbot.access.gate import login_page
 from ui.preload import PlotlyPreload, chart_preload, plotly_chunk, preload_tag
 
 PAGE = "<!doctype html><html><head><title>t</title></head><body>" + "x" * 2000 + "</body></html>"
@@ -82,6 +83,7 @@ def _client(tmp_path: Path, *, gzip: bool) -> Client:
         Route("/ticket", lambda request: FileResponse(index)),  # as Streamlit serves a page URL: a file, ETag
         Route("/data.json", lambda request: JSONResponse({"head": "</head>"})),
         Route("/big", lambda request: Response("<head></head>" + "y" * 300_000, media_type="text/html")),
+        Route("/login", lambda request: login_page()),  # the gate's own page, with its strict policy
     ]
     middleware = [Middleware(PlotlyPreload, tag=TAG)]
     if gzip:  # inside ours, like Streamlit's own gzip middleware
@@ -110,6 +112,8 @@ def test_other_responses_pass_untouched(tmp_path: Path) -> None:
     assert client.get("/data.json").text == '{"head":"</head>"}'
     big = client.get("/big")
     assert b"PlotlyChart" not in big.content and len(big.content) == len("<head></head>") + 300_000
+    login = client.get("/login")
+    assert login.status_code == 200 and "<form" in login.text and "PlotlyChart" not in login.text
     head = client.head("/ticket")
     assert head.status_code == 200 and "etag" in head.headers  # HEAD: Streamlit's answer as it is
 
