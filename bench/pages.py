@@ -5,7 +5,8 @@ it) and Debian's Chromium through playwright. For each page of app.py's navigati
 - cold: the page's first load after the server started (a fresh browser context: no cache, a new session);
 - warm: a reload of the same page (3 times, median), target <= 1 s.
 First paint is the browser's first-contentful-paint; main content is the page's title shown, its script done
-(``data-test-script-state=notRunning``) and every plotly chart drawn. Baseline (same run, same machine load):
+(``data-test-script-state=notRunning``) and every plotly chart drawn (on the ticket, its candlestick chart must
+have arrived first: ``CHARTS_EXPECTED``). Baseline (same run, same machine load):
 a one-line Streamlit app served and measured the same way. The ticket's chart refresh: ``bench ticket_chart``.
 """
 
@@ -45,9 +46,14 @@ WARM_ROUNDS = 3
 TIMEOUT_MS = 60_000
 BASELINE_APP = 'import streamlit as st\nst.title("Baseline")\nst.write("one line")\n'
 
-# every plotly chart in the main area has drawn its svg (the chart is the content, not its empty frame)
-CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stPlotlyChart"]')]
-    .every(c => c.querySelector('.main-svg'))"""
+# pages whose main content always includes a chart (a fresh paper account draws the ticket's candles; other
+# pages' charts need data): "every chart drawn" must not pass before the chart element has even arrived
+CHARTS_EXPECTED = {"ticket": 1}
+# at least that many plotly charts in the main area, each with its svg drawn (the content, not its empty frame)
+CHARTS_DRAWN = """(expected) => {
+    const charts = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stPlotlyChart"]')];
+    return charts.length >= expected && charts.every(c => c.querySelector('.main-svg'));
+}"""
 FCP = """() => (performance.getEntriesByName('first-contentful-paint')[0] || {startTime: null}).startTime"""
 
 
@@ -87,8 +93,8 @@ def _server(app: Path) -> Iterator[str]:
         log.close()
 
 
-def _load(tab: Page, url: str, title: str, *, reload: bool) -> tuple[float, float]:
-    """(first paint, main content) in ms from the navigation's start."""
+def _load(tab: Page, url: str, title: str, *, reload: bool, charts: int = 0) -> tuple[float, float]:
+    """(first paint, main content) in ms from the navigation's start; main content waits for ``charts`` charts."""
     started = time.perf_counter()
     if reload:
         tab.reload(wait_until="commit")
@@ -96,7 +102,7 @@ def _load(tab: Page, url: str, title: str, *, reload: bool) -> tuple[float, floa
         tab.goto(url, wait_until="commit")
     tab.get_by_role("heading", name=title).first.wait_for(state="visible", timeout=TIMEOUT_MS)
     tab.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=TIMEOUT_MS)
-    tab.wait_for_function(CHARTS_DRAWN, timeout=TIMEOUT_MS)
+    tab.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=TIMEOUT_MS)
     main_ms = (time.perf_counter() - started) * 1000
     paint = tab.evaluate(FCP)
     return (float(paint) if paint is not None else float("nan")), main_ms
@@ -110,8 +116,9 @@ def _measure(url: str, pages: tuple[tuple[str, str], ...]) -> list[tuple[str, fl
             for path, title in pages:
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
                 tab = context.new_page()
-                cold_paint, cold_main = _load(tab, f"{url}/{path}", title, reload=False)
-                warm = [_load(tab, f"{url}/{path}", title, reload=True) for _ in range(WARM_ROUNDS)]
+                charts = CHARTS_EXPECTED.get(path, 0)
+                cold_paint, cold_main = _load(tab, f"{url}/{path}", title, reload=False, charts=charts)
+                warm = [_load(tab, f"{url}/{path}", title, reload=True, charts=charts) for _ in range(WARM_ROUNDS)]
                 context.close()
                 warm_paint = statistics.median(p for p, _ in warm)
                 warm_main = statistics.median(m for _, m in warm)
