@@ -7,10 +7,10 @@
 The bots are the example bot (``examples/dca_bot.py --flip``: MARKET buy, then sell what it bought), each its own
 process on its own symbol, paced to ``--fills-per-second / --bots`` orders per second; every order goes through
 the one order path. The 20 sessions are threads of this process sharing one runtime, as the dashboard's do:
-each page load reads the trading state, the account snapshot, open orders, recent orders, fills, the data
-version and the audit log, then waits 3 s (the sidebar's refresh; ``--page-pause``). Each round ends with STOP
-pressed through the service (as the dashboard's button does); the figure is the time from the press to each bot
-refusing an order, beside the time the latch itself took to commit.
+each page load reads the trading state, the account snapshot, open orders, recent orders, the newest order's
+fills (the ticket's result), the data version and the audit log, then waits 3 s (the sidebar's refresh;
+``--page-pause``). Each round ends with STOP pressed through the service (as the dashboard's button does); the
+figure is the time from the press to each bot refusing an order, beside the time the latch itself took to commit.
 
 Afterwards: every journaled fill against the exchange's own trade list (paper book), by trade id (none lost,
 none twice), no order left without an outcome, no "database is locked" and no deadlock in any process.
@@ -28,7 +28,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -117,8 +116,9 @@ class Sessions:
                 svc.trading_state()
                 svc.snapshot()
                 svc.open_orders()
-                svc.orders(limit=200)
-                svc.journal.fills(since=svc.clock.now() - timedelta(minutes=5))
+                recent = svc.orders(limit=200)
+                if recent:  # the ticket's result: the newest order's fills (average price and fee)
+                    svc.order_fills(recent[0])
                 svc.data_version()
                 svc.audit_events(50)
                 if loads % 10 == i % 10:  # the Performance page now and then: the whole fills frame

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -187,10 +186,7 @@ class TradingService:
 
     def order_fills(self, order: JournalOrder) -> list[Fill]:
         """The journaled fills of one order (its average price and fee on the ticket's result)."""
-        if order.order_id is None:
-            return []
-        since = order.created_at - timedelta(minutes=5)  # the exchange's clock may run behind ours
-        return [f for f in self.journal.fills(symbol=order.symbol, since=since) if f.order_id == order.order_id]
+        return [] if order.order_id is None else self.journal.order_fills(order.symbol, order.order_id)
 
     def data_version(self) -> tuple[int, int]:
         """Changes whenever a fill or an equity point is journaled (pages poll it to redraw at once)."""

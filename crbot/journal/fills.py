@@ -65,6 +65,16 @@ class FillJournal:
         with self._db.read() as session:
             return [Fill.from_record(row) for row in session.scalars(query)]
 
+    def order_fills(self, symbol: str, order_id: int) -> list[Fill]:
+        """The fills of one exchange order, oldest first (indexed: cheap however many fills others journal)."""
+        query = (
+            select(FillRow)
+            .where(FillRow.symbol == symbol, FillRow.order_id == order_id)
+            .order_by(FillRow.time, FillRow.id)
+        )
+        with self._db.read() as session:
+            return [Fill.from_record(row) for row in session.scalars(query)]
+
     def known_trade_ids(self, symbol: str, trade_ids: Sequence[int]) -> set[int]:
         """Which of these trades of ``symbol`` are journaled (one query per 500 ids)."""
         with self._db.read() as session:

@@ -223,3 +223,11 @@ def test_a_second_load_reads_only_the_new_rows(journal: Journal, monkeypatch: py
     journal.record_fills([fill(3, at=START - timedelta(seconds=1))])
     assert list(journal.fills_frame()["trade_id"]) == [3, 1, 2]
     assert fill_frames._ALL not in fetched and any("WHERE f.revision >" in sql for sql in fetched)
+
+
+def test_order_fills_are_one_orders_fills_only(journal: Journal) -> None:
+    journal.record_fills([fill(1, order_id=7), fill(2, order_id=8), fill(3, order_id=7, symbol="ETHUSDT", asset="ETH")])
+    journal.record_fills([fill(4, order_id=7)])
+    assert [f.trade_id for f in journal.order_fills("BTCUSDT", 7)] == [1, 4]
+    assert [f.trade_id for f in journal.order_fills("ETHUSDT", 7)] == [3]
+    assert journal.order_fills("BTCUSDT", 99) == []
