@@ -5,7 +5,8 @@ the websocket, i.e. after the page's script has run. Every page load (a reload i
 fetch + compile + evaluation of that chunk (~300 ms of main thread in a Chromium profile) before the ticket's
 chart could start drawing; the figure itself (120 candles, a few lines) costs tens of ms.
 
-How: page HTML (Streamlit's index.html, served for every page URL) gets one inline module script importing the
+How: the HTML of the pages that open on a chart (Streamlit's index.html, served for every page URL; only the
+ticket's URL here, ``CHART_PAGES``) gets one inline module script importing the
 same chunk URL Streamlit's own code imports later, at the first idle moment after the first paint (the browser
 waits for the websocket and the script then); the module map then holds it when the chart arrives. Measured on
 the ticket (10-12 interleaved warm reloads, load ~3 on 2 cores): chart drawn ~150 ms sooner, first paint within
@@ -49,22 +50,29 @@ def preload_tag(chunk: str) -> bytes:
     return f'<script type="module">{idle}</script>'.encode()
 
 
+# Page URLs whose first screen is a plotly chart. Only those: on a page without one, compiling plotly.js while
+# the page loads cost every other page ~150-200 ms to main content (bench pages, quiet machine, 2026-11-29).
+CHART_PAGES = frozenset({"/ticket"})
+
+
 def chart_preload(static_dir: Path | None = None) -> list[Middleware]:
     """``st.App`` middleware to append after the gate; empty when this Streamlit build has no plotly chunk."""
     chunk = plotly_chunk(static_dir)
-    return [Middleware(PlotlyPreload, tag=preload_tag(chunk))] if chunk else []
+    return [Middleware(PlotlyPreload, tag=preload_tag(chunk), paths=CHART_PAGES)] if chunk else []
 
 
 class PlotlyPreload:
-    """Adds ``tag`` before ``</head>`` of every HTML page answered to a GET (the small index.html only; plain or
-    gzipped, as Streamlit sends it to a browser)."""
+    """Adds ``tag`` before ``</head>`` of the HTML page answered to a GET of one of ``paths`` (the small
+    index.html only; plain or gzipped, as Streamlit sends it to a browser)."""
 
-    def __init__(self, app: ASGIApp, tag: bytes) -> None:
+    def __init__(self, app: ASGIApp, tag: bytes, paths: frozenset[str] = CHART_PAGES) -> None:
         self.app = app
         self.tag = tag
+        self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        path = scope.get("path", "").rstrip("/")
+        if scope["type"] != "http" or scope["method"] != "GET" or not any(path.endswith(p) for p in self.paths):
             await self.app(scope, receive, send)
             return
         start: Message | None = None

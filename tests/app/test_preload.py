@@ -81,6 +81,7 @@ def _client(tmp_path: Path, *, gzip: bool) -> Client:
     index.write_text(PAGE)
     routes = [
         Route("/ticket", lambda request: FileResponse(index)),  # as Streamlit serves a page URL: a file, ETag
+        Route("/risk", lambda request: FileResponse(index)),  # a page that opens without a chart
         Route("/data.json", lambda request: JSONResponse({"head": "</head>"})),
         Route("/big", lambda request: Response("<head></head>" + "y" * 300_000, media_type="text/html")),
         Route("/login", lambda request: login_page()),  # the gate's own page, with its strict policy
@@ -112,6 +113,8 @@ def test_other_responses_pass_untouched(tmp_path: Path) -> None:
     assert client.get("/data.json").text == '{"head":"</head>"}'
     big = client.get("/big")
     assert b"PlotlyChart" not in big.content and len(big.content) == len("<head></head>") + 300_000
+    risk = client.get("/risk", headers={"accept-encoding": "identity"})
+    assert risk.text == PAGE and "etag" in risk.headers  # no chart on it: plotly.js is not its cost
     login = client.get("/login")
     assert login.status_code == 200 and "<form" in login.text and "PlotlyChart" not in login.text
     head = client.head("/ticket")

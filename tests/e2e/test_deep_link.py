@@ -3,7 +3,8 @@
 It once landed on Balance (URL "/"): until some session had run st.navigation, Streamlit routed the legacy
 way through pages/, ran pages/ticket.py on its own, and that file's guard switched to app.py's default page.
 Later deep links worked, so only a server nobody has visited yet shows it: each test starts its own.
-Also here: every page starts loading plotly.js as it loads (ui/preload.py), checked in the browser itself.
+Also here: the ticket starts loading plotly.js as it loads, other pages do not (ui/preload.py), checked in the
+browser itself.
 """
 
 from __future__ import annotations
@@ -63,14 +64,19 @@ def test_first_request_on_a_phone_opens_the_ticket(browser: Browser, fresh_dashb
         context.close()
 
 
-def test_a_page_without_a_chart_has_already_loaded_plotly(page: Page, dashboard: str) -> None:
-    """ui/preload.py's import reaches the browser (it once did not: Streamlit gzips page HTML for browsers)."""
+def test_only_the_chart_page_loads_plotly_with_the_page(page: Page, dashboard: str) -> None:
+    """ui/preload.py's import reaches the browser on the ticket (it once did not: Streamlit gzips page HTML), and
+    a page without a chart does not pay for plotly.js while it loads."""
+    loaded = "() => performance.getEntriesByType('resource').some(r => /PlotlyChart\\.[^/]*\\.js$/.test(r.name))"
     page.goto(f"{dashboard}/risk")
     wait_idle(page)
-    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(0)  # nothing on this page asks for plotly
-    page.wait_for_function(
-        "() => performance.getEntriesByType('resource').some(r => /PlotlyChart\\.[^/]*\\.js$/.test(r.name))"
-    )
-    page.get_by_test_id("stSidebar").get_by_role("link", name="Order ticket").click()
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(0)
+    page.wait_for_timeout(2000)  # past the preload's idle deadline (1.5 s)
+    assert page.evaluate(loaded) is False
+    ours = "() => [...document.scripts].some(s => s.textContent.includes('PlotlyChart'))"  # the preload's tag
+    assert page.evaluate(ours) is False
+    page.goto(f"{dashboard}/ticket")
+    assert page.evaluate(ours) is True
+    page.wait_for_function(loaded)
     wait_idle(page)
     expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible()
