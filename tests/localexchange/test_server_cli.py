@@ -18,6 +18,24 @@ from tests.localexchange.test_server_kit import KEY, SECRET, make_client
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def clean_env(**settings: str) -> dict[str, str]:
+    """The environment of a fresh shell: no CRBOT_/BINANCE_ setting another test of this process left behind,
+    a stack dump on SIGABRT (``stop``'s diagnosis), then ``settings``."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CRBOT_", "BINANCE_"))}
+    return {**base, "PYTHONFAULTHANDLER": "1", "PYTHONPATH": str(ROOT), **settings}
+
+
+def stop(proc: subprocess.Popen[str], stderr: Path) -> int:
+    """Ctrl-C, and the exit status; a process still running 20 s later fails the test with its threads' stacks."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)  # faulthandler writes every thread's stack to stderr
+        proc.wait(timeout=10)
+        pytest.fail(f"sim serve did not stop on Ctrl-C within 20 s; its stderr:\n{stderr.read_text()[-6000:]}")
+
+
 def test_a_non_loopback_host_is_refused_without_allow_remote(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--host", "0.0.0.0", "--port", "0"]) == 2
     err = capsys.readouterr().err
@@ -27,26 +45,19 @@ def test_a_non_loopback_host_is_refused_without_allow_remote(capsys: pytest.Capt
 def test_serve_prints_the_url_serves_the_real_client_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     restrictions = tmp_path / "perms.json"
     restrictions.write_text(json.dumps({"enableWithdrawals": True}))
-    env = {
-        **os.environ,
-        "CRBOT_HOME": str(tmp_path),
-        "CRBOT_PRICE_FEED": "synthetic",
-        "CRBOT_PAPER_BALANCES": "USDT=2500",
-    }
+    env = clean_env(CRBOT_HOME=str(tmp_path), CRBOT_PRICE_FEED="synthetic", CRBOT_PAPER_BALANCES="USDT=2500")
     args = ["--port", "0", "--api-key", KEY, "--api-secret", SECRET, "--restrictions", str(restrictions)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crbot", "sim", "serve", *args],
-        cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    errors = tmp_path / "stderr.txt"
+    with errors.open("w") as stderr:  # a file: a pipe nobody reads could fill up and block the process
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crbot", "sim", "serve", *args], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+            stderr=stderr, text=True,
+        )  # fmt: skip
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         found = re.search(r"local exchange: (http://127\.0\.0\.1:\d+)", first)
-        assert found, first + (proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
+        assert found, first + errors.read_text()
         client = make_client(found.group(1))
         assert client.ping() == {}
         balances = {b["asset"]: b["free"] for b in client.get_account()["balances"]}
@@ -55,21 +66,18 @@ def test_serve_prints_the_url_serves_the_real_client_and_stops_on_ctrl_c(tmp_pat
         assert float(client.get_symbol_ticker(symbol="BTCUSDT")["price"]) > 0
         assert (tmp_path / "sim" / "exchange.db").exists()  # its own book under $CRBOT_HOME/sim
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=20)
+        code = stop(proc, errors)
     assert code == 0
 
 
 def test_without_credentials_a_throwaway_pair_is_generated_and_printed(tmp_path: Path) -> None:
-    env = {**os.environ, "CRBOT_HOME": str(tmp_path), "CRBOT_PRICE_FEED": "synthetic", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crbot", "sim", "serve", "--port", "0", "--home", str(tmp_path / "elsewhere")],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    env = clean_env(CRBOT_HOME=str(tmp_path), CRBOT_PRICE_FEED="synthetic")
+    errors = tmp_path / "stderr.txt"
+    with errors.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crbot", "sim", "serve", "--port", "0", "--home", str(tmp_path / "elsewhere")],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
+        )  # fmt: skip
     try:
         assert proc.stdout is not None
         url = re.search(r"(http://[\d.:]+)", proc.stdout.readline())
@@ -79,6 +87,5 @@ def test_without_credentials_a_throwaway_pair_is_generated_and_printed(tmp_path:
         assert make_client(url.group(1), key=key, secret=secret).get_open_orders() == []
         assert (tmp_path / "elsewhere" / "exchange.db").exists()
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=20)
+        code = stop(proc, errors)
     assert code == 0
