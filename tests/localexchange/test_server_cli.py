@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -23,6 +24,20 @@ def clean_env(**settings: str) -> dict[str, str]:
     a stack dump on SIGABRT (``stop``'s diagnosis), then ``settings``."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CRBOT_", "BINANCE_"))}
     return {**base, "PYTHONFAULTHANDLER": "1", "PYTHONPATH": str(ROOT), **settings}
+
+
+def start(command: list[str], *, env: dict[str, str], cwd: Path, stderr: IO[str]) -> subprocess.Popen[str]:
+    """``command`` with Ctrl-C working in it whatever this test process's state: a child keeps an ignored or
+    blocked SIGINT (a background job of a non-interactive shell has it ignored; the faulthandler dump of a full
+    run showed sim serve waiting in its loop, never interrupted). A Python handler here becomes the default
+    action in the child, where Python installs its own (KeyboardInterrupt); the mask is inherited as it is."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, previous)
 
 
 def stop(proc: subprocess.Popen[str], stderr: Path) -> int:
@@ -49,10 +64,7 @@ def test_serve_prints_the_url_serves_the_real_client_and_stops_on_ctrl_c(tmp_pat
     args = ["--port", "0", "--api-key", KEY, "--api-secret", SECRET, "--restrictions", str(restrictions)]
     errors = tmp_path / "stderr.txt"
     with errors.open("w") as stderr:  # a file: a pipe nobody reads could fill up and block the process
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "crbot", "sim", "serve", *args], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-            stderr=stderr, text=True,
-        )  # fmt: skip
+        proc = start([sys.executable, "-m", "crbot", "sim", "serve", *args], env=env, cwd=tmp_path, stderr=stderr)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
@@ -74,10 +86,8 @@ def test_without_credentials_a_throwaway_pair_is_generated_and_printed(tmp_path:
     env = clean_env(CRBOT_HOME=str(tmp_path), CRBOT_PRICE_FEED="synthetic")
     errors = tmp_path / "stderr.txt"
     with errors.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "crbot", "sim", "serve", "--port", "0", "--home", str(tmp_path / "elsewhere")],
-            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
-        )  # fmt: skip
+        command = [sys.executable, "-m", "crbot", "sim", "serve", "--port", "0", "--home", str(tmp_path / "elsewhere")]
+        proc = start(command, env=env, cwd=tmp_path, stderr=stderr)
     try:
         assert proc.stdout is not None
         url = re.search(r"(http://[\d.:]+)", proc.stdout.readline())
