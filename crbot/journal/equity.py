@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from crbot.clock import Clock
+from crbot.journal import statements
 from crbot.journal.database import Database
 from crbot.journal.frames import as_double, fetch, to_frame
 from crbot.journal.models import EquityRow
@@ -43,11 +43,4 @@ class EquityJournal:
 
 
 def read_day_start(session: Session | Connection, day: date) -> Decimal | None:
-    start = datetime.combine(day, time(0), tzinfo=UTC)
-    query = (
-        select(EquityRow.equity)
-        .where(EquityRow.time >= start, EquityRow.time < start + timedelta(days=1))
-        .order_by(EquityRow.time, EquityRow.id)
-        .limit(1)
-    )
-    return session.scalar(query)
+    return session.scalar(statements.DAY_START, statements.day_bounds(day))

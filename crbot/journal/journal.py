@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -58,10 +58,9 @@ class Journal(OrderJournal, ExitJournal, FillJournal, ControlJournal, EquityJour
         """State, limits, the day's first equity, the order count since ``orders_since``, (with
         ``open_other_than``) the open orders of every other symbol and (with ``client_order_id``) whether that
         id is journaled already, read together: one transaction on a plain connection on the order path."""
-        day_start = datetime.combine(now.date(), time(0), tzinfo=UTC)
-        one = {"day_start": day_start, "day_end": day_start + timedelta(days=1), "since": orders_since}
+        one = {**statements.day_bounds(now.date()), "since": orders_since, "cid": client_order_id or ""}
         with self._db.read_core() as conn:
-            row = conn.execute(statements.PRETRADE, {**one, "cid": client_order_id or ""}).one()
+            row = conn.execute(statements.PRETRADE, one).one()
             limits = {key: value for key, value in conn.execute(statements.LIMITS)}
             elsewhere = conn.execute(statements.OPEN_ELSEWHERE, {"symbol": open_other_than}) if open_other_than else ()
             return PretradeFacts(

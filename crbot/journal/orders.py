@@ -100,32 +100,33 @@ class OrderJournal:
             raise InvalidInput(f"client order ids repeat within one intent: {cids}", hint="give every order its own id")
         now = self._clock.now()
         parent = specs[0].client_order_id if planned else None
-        with self._db.write_core() as conn:
-            state = read_state(conn)
-            if state.state is TradingState.HALTED and not while_halted:
-                raise Denied(
-                    "TRADING_HALTED",
-                    f"trading is HALTED {state.describe()}; no new orders are accepted",
-                    hint="cancels still work; fix the cause, then resume trading with the typed confirmation",
-                )
-            unsent = dict(order_id=None, executed_qty=ZERO, cumulative_quote=ZERO, latency_ms=None, reason="",
-                          source=source, mode=mode, actor=actor, created_at=now, updated_at=now)  # fmt: skip
-            rows = [
-                _values(s, **unsent, status=OrderStatus.INTENT.value, list_client_id=list_client_id,
-                        parent_client_id=None, expected_price=expected_price)
-                for s in specs
-            ] + [
-                _values(s, **unsent, status=OrderStatus.PLANNED.value, list_client_id=planned_list_id,
-                        parent_client_id=parent, expected_price=None)
-                for s in planned
-            ]  # fmt: skip
-            try:
+        unsent = dict(order_id=None, executed_qty=ZERO, cumulative_quote=ZERO, latency_ms=None, reason="",
+                      source=source, mode=mode, actor=actor, created_at=now, updated_at=now)  # fmt: skip
+        rows = [
+            _values(s, **unsent, status=OrderStatus.INTENT.value, list_client_id=list_client_id,
+                    parent_client_id=None, expected_price=expected_price)
+            for s in specs
+        ] + [
+            _values(s, **unsent, status=OrderStatus.PLANNED.value, list_client_id=planned_list_id,
+                    parent_client_id=parent, expected_price=None)
+            for s in planned
+        ]  # fmt: skip
+        try:
+            with self._db.write_core() as conn:
+                state = read_state(conn)
+                if state.state is TradingState.HALTED and not while_halted:
+                    raise Denied(
+                        "TRADING_HALTED",
+                        f"trading is HALTED {state.describe()}; no new orders are accepted",
+                        hint="cancels still work; fix the cause, then resume trading with the typed confirmation",
+                    )
                 conn.execute(insert(OrderRow), rows)
-            except IntegrityError as exc:  # the primary key: a client order id journaled before (a resend)
-                raise InvalidInput(
-                    f"client order id already journaled: {', '.join(cids)}",
-                    hint="look the order up (it may have been sent) or use a fresh client order id",
-                ) from exc
+        except IntegrityError as exc:  # the primary key: an id journaled before (a resend); the write rolled back
+            taken = sorted(self.known_client_order_ids(cids)) or cids
+            raise InvalidInput(
+                f"client order id already journaled: {', '.join(taken)}",
+                hint="look the order up (it may have been sent) or use a fresh client order id",
+            ) from exc
         for row in rows:
             logger.info(
                 "order %s %s %s %s journaled as %s",

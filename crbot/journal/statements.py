@@ -7,6 +7,8 @@ Works on an ORM session and on a plain connection alike (the order path uses pla
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 from sqlalchemy import Select, bindparam, exists, func, select
 
 from crbot.domain import OrderStatus
@@ -27,6 +29,21 @@ def _state(column):  # one column of the single trading-state row (NULL when nev
 STATE: Select = select(_T.state, _T.since, _T.actor, _T.reason).where(_T.id == STATE_ROW_ID)
 LIMITS: Select = select(RiskLimitRow.key, RiskLimitRow.value).order_by(RiskLimitRow.key)
 
+# the day's first equity point (where the day's P&L starts), for ``day_bounds(day)``
+DAY_START: Select = (
+    select(EquityRow.equity)
+    .where(EquityRow.time >= bindparam("day_start"), EquityRow.time < bindparam("day_end"))
+    .order_by(EquityRow.time, EquityRow.id)
+    .limit(1)
+)
+
+
+def day_bounds(day: date) -> dict[str, datetime]:
+    """``DAY_START``'s parameters: the UTC day [00:00, next 00:00)."""
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    return {"day_start": start, "day_end": start + timedelta(days=1)}
+
+
 # everything the risk manager reads that is one value, in one row: the state, the day's first equity point,
 # the orders created since :since, and whether :cid is journaled (a double click, a retry)
 PRETRADE: Select = select(
@@ -34,12 +51,7 @@ PRETRADE: Select = select(
     _state(_T.since).label("since"),
     _state(_T.actor).label("actor"),
     _state(_T.reason).label("reason"),
-    select(EquityRow.equity)
-    .where(EquityRow.time >= bindparam("day_start"), EquityRow.time < bindparam("day_end"))
-    .order_by(EquityRow.time, EquityRow.id)
-    .limit(1)
-    .scalar_subquery()
-    .label("day_start_equity"),
+    DAY_START.scalar_subquery().label("day_start_equity"),
     select(func.count()).where(_O.created_at >= bindparam("since")).scalar_subquery().label("orders_since"),
     exists().where(_O.client_order_id == bindparam("cid")).label("known"),
 )

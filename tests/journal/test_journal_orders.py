@@ -57,7 +57,7 @@ def test_ack_fills_in_the_exchange_side(journal: Journal, clock: ManualClock) ->
 
 def test_a_list_is_journaled_all_or_nothing(journal: Journal) -> None:
     intent(journal, "b")
-    with pytest.raises(InvalidInput, match="already journaled"):
+    with pytest.raises(InvalidInput, match="already journaled: b —"):  # the one taken, not the whole list
         intent(journal, "a", "b", "c", list_client_id="L1")
     assert not journal.has_client_order_id("a") and not journal.has_client_order_id("c")
     intent(journal, "L1-w", "L1-tp", "L1-sl", list_client_id="L1")
