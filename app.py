@@ -15,6 +15,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 
 def dashboard() -> None:
+    from ui.containers import write_to_main
+
+    write_to_main()  # a timed fragment rerun of the sidebar may have left the sidebar as the current container
     from crbot.access.page import require_session, sign_out_link
     from pages import audit, balance, connection, golive, monitoring, performance, positions, risk, ticket
     from ui import sidebar, topbar

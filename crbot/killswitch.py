@@ -81,10 +81,12 @@ class KillSwitch:
         self, *, reason: str, actor: str, flatten: bool, all_balances: bool, changed: bool = False
     ) -> StopReport:
         recent = self.clock.now() - IN_FLIGHT_AGE  # older INTENTs are crash leftovers for reconcile, not in flight
+        # Read after the latch (no intent can be journaled now) and before the first cancel: an order read later
+        # may already be acknowledged, after the cancel wave passed its symbol, and no longer look in flight.
+        pending = self.journal.pending_outcomes()
+        in_flight = [o for o in pending if o.status is OrderStatus.INTENT and o.created_at >= recent]
         errors: list[str] = []
         canceled, verified = self._cancel_everything(stop_workers(), errors)
-        pending = self.journal.pending_outcomes()  # read after the latch: nothing new can be journaled now
-        in_flight = [o for o in pending if o.status is OrderStatus.INTENT and o.created_at >= recent]
         if in_flight:  # sent by another process just before the latch: wait for the answer, then cancel
             canceled += self._cancel_in_flight({o.client_order_id for o in in_flight}, errors)
         flattened: list[str] = []

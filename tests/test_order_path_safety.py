@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal as D
 
 import pytest
@@ -138,6 +139,50 @@ def test_stop_cancels_an_order_that_was_in_flight_when_halted_latched(service, m
     assert service.trading_state().state is TradingState.HALTED
     assert service.broker.open_orders() == []  # nothing stays open after HALTED
     assert service.journal.get_order("in-flight-1").status is OrderStatus.CANCELED
+
+def test_stop_cancels_an_in_flight_order_acknowledged_while_its_cancel_wave_is_out(
+    settings, clock, feed, service, monkeypatch
+):
+    """Another process's order is on the wire at the latch, reaches the exchange right after STOP's cancel wave
+    passed its symbol, and is acknowledged before the wave is over. That process cancels it by itself, but
+    later: STOP must cancel it, not report it left open (seen in CI: STOP exited 5)."""
+    placer = restart(settings, clock, feed)  # the other process: its own runtime on the same journal and book
+    entered, release, stopped = threading.Event(), threading.Event(), threading.Event()
+    real_submit, real_cancel, real_cancel_all = placer.broker.submit, placer.broker.cancel, service.broker.cancel_all
+
+    def slow_submit(spec):
+        entered.set()
+        release.wait(5)
+        return real_submit(spec)
+
+    def late_cancel(symbol, cid):  # the placer's own cancel of an order that landed after STOP
+        stopped.wait(5)
+        return real_cancel(symbol, cid)
+
+    def cancel_then_the_order_lands(symbol):
+        canceled = real_cancel_all(symbol)
+        release.set()
+        deadline = time.monotonic() + 5
+        while service.journal.get_order("in-flight-2").status is OrderStatus.INTENT and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return canceled
+
+    req = OrderRequest(symbol="BTCUSDT", side=Side.BUY, quantity=D("0.001"), price=D("49000"))
+    service.place(req, client_order_id="resting-1", actor="bot")  # gives STOP's cancel wave a symbol to cancel
+    monkeypatch.setattr(placer.broker, "submit", slow_submit)
+    monkeypatch.setattr(placer.broker, "cancel", late_cancel)
+    monkeypatch.setattr(service.broker, "cancel_all", cancel_then_the_order_lands)
+    placing = threading.Thread(target=lambda: placer.place(req, client_order_id="in-flight-2", actor="bot"))
+    placing.start()
+    assert entered.wait(5)
+    try:
+        report = service.stop(reason="race", actor=ACTOR)
+    finally:
+        stopped.set()
+        placing.join(10)
+    assert report.ok and report.left_open == (), report
+    assert "BTCUSDT in-flight-2" in report.canceled
+    assert service.broker.open_orders() == []
 
 
 def test_flatten_sells_only_what_crbot_bought(tmp_path, clock, feed):

@@ -76,3 +76,25 @@ def test_the_frame_and_stop_draw_when_the_exchange_is_down(app, runtime, monkeyp
     assert not at.exception
     assert at.sidebar.button(key="stop").label == "STOP"
     assert any("Degraded" in t and "did not answer" in t for t in texts(at.sidebar, "error"))
+
+
+def test_a_full_run_writes_to_the_main_area_whatever_a_fragment_run_left_behind() -> None:
+    """Streamlit leaves a fragment's container stack behind after a timed fragment rerun; a full rerun served
+    by the same script thread then wrote the whole page into the sidebar (the ticket's fields, seen in CI)."""
+    from streamlit.testing.v1 import AppTest
+
+    def script() -> None:
+        import streamlit as st
+        from streamlit.delta_generator_singletons import context_dg_stack
+
+        from ui.containers import write_to_main
+
+        context_dg_stack.set((*context_dg_stack.get(), st.sidebar))  # what the sidebar's fragment rerun leaves
+        st.text_input("before", key="before")
+        write_to_main()
+        st.text_input("after", key="after")
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception, at.exception
+    assert [w.key for w in at.sidebar.text_input] == ["before"]  # the leftover stack is real in this script
+    assert [w.key for w in at.main.text_input] == ["after"]
