@@ -140,6 +140,7 @@ def test_stop_cancels_an_order_that_was_in_flight_when_halted_latched(service, m
     assert service.broker.open_orders() == []  # nothing stays open after HALTED
     assert service.journal.get_order("in-flight-1").status is OrderStatus.CANCELED
 
+
 def test_stop_cancels_an_in_flight_order_acknowledged_while_its_cancel_wave_is_out(
     settings, clock, feed, service, monkeypatch
 ):
