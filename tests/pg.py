@@ -1,6 +1,7 @@
 """A real PostgreSQL server for tests (registered from tests/conftest.py as a pytest plugin).
 
-- ``CRBOT_TEST_POSTGRES_URL`` set (CI): that server is used; its role needs CREATEDB.
+- ``CRBOT_TEST_POSTGRES_URL`` set (CI): that server is used; its role needs CREATEDB (and pg_signal_backend,
+  which .ci/run grants, or a drop waits until autovacuum has left the database).
 - Otherwise a throw-away server is started for the session (one per xdist worker) with PostgreSQL's own
   ``initdb`` and ``postgres`` in a temporary directory, on 127.0.0.1 and a free port. PostgreSQL refuses to
   run as root (and CI runs as root), so as root both run as the ``postgres`` user through ``runuser``. The
@@ -29,6 +30,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ProgrammingError
 
 URL_ENV = "CRBOT_TEST_POSTGRES_URL"
 REQUIRE_ENV = "CRBOT_REQUIRE_POSTGRES"
@@ -72,9 +74,19 @@ class PostgresServer:
 
     def drop_database(self, url: str) -> None:
         name = make_url(url).database
-        with self._engine.connect() as conn:
-            # FORCE: a test that left a connection open (or failed half way) must not leak its database
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with self._engine.connect() as conn:
+                    # FORCE: a test that left a connection open (or failed half way) must not leak its database
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return
+            except ProgrammingError as exc:
+                # FORCE also terminates an autovacuum worker on that database, which a role without
+                # pg_signal_backend may not do (.ci/run grants it): that worker finishes soon, try again
+                if "pg_signal_backend" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def stop(self, *, remove: bool = True) -> None:
         self._engine.dispose()
