@@ -8,6 +8,8 @@ First paint is the browser's first-contentful-paint; main content is the page's 
 (``data-test-script-state=notRunning``) and every plotly chart drawn (on the ticket, its candlestick chart must
 have arrived first: ``CHARTS_EXPECTED``). Baseline (same run, same machine load):
 a one-line Streamlit app served and measured the same way. The ticket's chart refresh: ``bench ticket_chart``.
+Then the server's CPU while three ticket tabs sit idle, beside the same server with Streamlit's default of a
+full garbage collection after every run (each page load and each fragment refresh).
 """
 
 from __future__ import annotations
@@ -54,11 +56,13 @@ CHARTS_DRAWN = """(expected) => {
     const charts = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stPlotlyChart"]')];
     return charts.length >= expected && charts.every(c => c.querySelector('.main-svg'));
 }"""
+_PIDS: dict[str, int] = {}  # server url -> its process id (the idle CPU figure reads /proc)
+IDLE_SESSIONS, IDLE_SECONDS = 3, 30
 FCP = """() => (performance.getEntriesByName('first-contentful-paint')[0] || {startTime: null}).startTime"""
 
 
 @contextmanager
-def _server(app: Path) -> Iterator[str]:
+def _server(app: Path, *options: str) -> Iterator[str]:
     """``streamlit run`` on a free port in paper mode with the committed config; stopped (by its pid) after."""
     home = Path(tempfile.mkdtemp(prefix="crbot-bench-pages-"))
     (home / ".streamlit").mkdir()
@@ -73,9 +77,10 @@ def _server(app: Path) -> Iterator[str]:
     )
     port = free_port()
     log = (home / "streamlit.log").open("wb")
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)]
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port), *options]
     proc = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    _PIDS[url] = proc.pid
     try:
         deadline = time.monotonic() + 60
         while not healthy(url):
@@ -138,6 +143,28 @@ def _print(rows: list[tuple[str, float, float, float, float]]) -> None:
         print(f"{name:<24}{cp:>10.0f}ms{cm:>10.0f}ms{wp:>10.0f}ms{wm:>10.0f}ms   {verdict}", flush=True)
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _idle_cpu(*options: str) -> float:
+    """The dashboard server's CPU, % of one core, while IDLE_SESSIONS ticket tabs sit idle for IDLE_SECONDS
+    (their sidebar refreshes every 3 s, the ticket's price every 5 s)."""
+    with _server(ROOT / "app.py", *options) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            for _ in range(IDLE_SESSIONS):
+                tab = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                _load(tab, f"{url}/ticket", "Order ticket", reload=False, charts=1)
+            time.sleep(5)
+            cpu, started = _cpu_seconds(_PIDS[url]), time.monotonic()
+            time.sleep(IDLE_SECONDS)
+            return 100 * (_cpu_seconds(_PIDS[url]) - cpu) / (time.monotonic() - started)
+        finally:
+            browser.close()
+
+
 def run() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs", flush=True)
     base_dir = Path(tempfile.mkdtemp(prefix="crbot-bench-baseline-"))
@@ -147,4 +174,11 @@ def run() -> None:
     with _server(ROOT / "app.py") as url:
         _print(_measure(url, PAGES))
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    # baseline: Streamlit's default, a full garbage collection after every run (.streamlit/config.toml turns it off)
+    before, now = _idle_cpu("--runner.postScriptGC", "true"), _idle_cpu()
+    print(
+        f"server CPU, {IDLE_SESSIONS} idle ticket sessions for {IDLE_SECONDS} s: {now:.1f}% of a core"
+        f"  (baseline, a full GC after every run: {before:.1f}%)",
+        flush=True,
+    )
     print("the ticket's chart refresh cost: python -m bench ticket_chart", flush=True)
