@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
@@ -81,14 +81,15 @@ class KillSwitch:
         self, *, reason: str, actor: str, flatten: bool, all_balances: bool, changed: bool = False
     ) -> StopReport:
         recent = self.clock.now() - IN_FLIGHT_AGE  # older INTENTs are crash leftovers for reconcile, not in flight
-        # Read after the latch (no intent can be journaled now) and before the first cancel: an order read later
-        # may already be acknowledged, after the cancel wave passed its symbol, and no longer look in flight.
-        pending = self.journal.pending_outcomes()
-        in_flight = [o for o in pending if o.status is OrderStatus.INTENT and o.created_at >= recent]
+        # One snapshot, read after the latch (no intent can be journaled now) and before the first cancel: each
+        # order in it is either acknowledged, and its symbol's cancel goes out after the order got there, or in
+        # flight. Read later, an order could be acknowledged after the wave passed its symbol yet not in flight.
+        work = self.journal.open_work()
+        in_flight = {cid for cid, created in work.intents.items() if created >= recent}
         errors: list[str] = []
-        canceled, verified = self._cancel_everything(stop_workers(), errors)
+        canceled, verified = self._cancel_everything(stop_workers(), work.symbols, errors)
         if in_flight:  # sent by another process just before the latch: wait for the answer, then cancel
-            canceled += self._cancel_in_flight({o.client_order_id for o in in_flight}, errors)
+            canceled += self._cancel_in_flight(in_flight, errors)
         flattened: list[str] = []
         kept: list[str] = []
         if flatten:
@@ -133,7 +134,7 @@ class KillSwitch:
         self.journal.set_trading_state(TradingState.REDUCING, actor=actor, reason=reason)
 
     def _cancel_everything(
-        self, pool: ThreadPoolExecutor, errors: list[str]
+        self, pool: ThreadPoolExecutor, symbols: Iterable[str], errors: list[str]
     ) -> tuple[list[str], Callable[[], list[OrderView]]]:
         """Cancel every open order on every symbol, then ask the exchange what is still open.
 
@@ -146,7 +147,7 @@ class KillSwitch:
         go = threading.Event()
         gated = lambda call, *args: pool.submit(_after, go, call, *args)  # noqa: E731
         listing = gated(self.broker.open_orders)
-        futures = {s: gated(self.broker.cancel_all, s) for s in sorted(self.journal.open_symbols())}
+        futures = {s: gated(self.broker.cancel_all, s) for s in sorted(symbols)}
         go.set()
         try:
             extra = {o.symbol for o in listing.result()} - set(futures)

@@ -22,6 +22,7 @@ Orders (key: client_order_id)
     orders(*, symbol=None, open_only=False, limit=None) -> list[JournalOrder]   newest first;
         open_only keeps open statuses plus INTENT/UNKNOWN (they may be live on the exchange)
     pending_outcomes() -> list[JournalOrder]                      INTENT or UNKNOWN, oldest first
+    open_work() -> OpenWork     one snapshot for STOP: symbols of open/pending orders, INTENTs with their age
     has_client_order_id(cid) -> bool ; known_client_order_ids(cids) -> set[str]   (one query per 500 ids)
     orders_frame() -> DataFrame     client_order_id, symbol, side, type, status, quantity, price, stop_price,
         executed_qty, cumulative_quote, order_id (Int64, <NA> before the ack), list_client_id, source, mode,

@@ -30,7 +30,7 @@ from crbot.journal.database import Database
 from crbot.journal.fills import insert_fills, next_revision
 from crbot.journal.frames import as_double, fetch, to_frame
 from crbot.journal.models import FillRow, OrderRow
-from crbot.journal.records import PENDING_STATUSES, Acked, JournalOrder
+from crbot.journal.records import PENDING_STATUSES, Acked, JournalOrder, OpenWork
 
 if TYPE_CHECKING:  # pandas loads only when a frame is asked for (a CLI call never pays for it)
     import pandas as pd
@@ -236,11 +236,13 @@ class OrderJournal:
         with self._db.read() as session:
             return [to_order(row) for row in session.scalars(query)]
 
-    def open_symbols(self) -> set[str]:
-        """Symbols with an open or pending order: STOP's first cancel wave, read without building orders."""
-        query = select(OrderRow.symbol).where(OrderRow.status.in_(_OPEN_OR_PENDING)).distinct()
-        with self._db.connect() as conn:
-            return set(conn.scalars(query))
+    def open_work(self) -> OpenWork:
+        """What STOP must reach, read in one snapshot: the symbols of every open or pending order (its cancel
+        wave) and the INTENTs with their creation time (orders that may be on the wire right now)."""
+        with self._db.read_core() as conn:
+            rows = conn.execute(statements.OPEN_WORK).all()
+        intents = {r.client_order_id: r.created_at for r in rows if r.status == OrderStatus.INTENT.value}
+        return OpenWork(symbols=frozenset(r.symbol for r in rows), intents=intents)
 
     def pending_outcomes(self) -> list[JournalOrder]:
         """Orders whose exchange outcome is not known (INTENT or UNKNOWN), oldest first."""

@@ -91,3 +91,12 @@ class Acked:
 
     state: TradingState
     order: JournalOrder
+
+
+@dataclass(frozen=True, slots=True)
+class OpenWork:
+    """What STOP must reach, from one snapshot of the journal: in it every order is either acknowledged (its
+    symbol is in ``symbols``) or still an INTENT (in ``intents``, client order id -> created at)."""
+
+    symbols: frozenset[str]
+    intents: dict[str, datetime]

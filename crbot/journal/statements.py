@@ -59,6 +59,10 @@ PRETRADE: Select = select(
 OPEN_ELSEWHERE: Select = select(OrderRow.__table__).where(
     _O.status.in_(OPEN_OR_PENDING), _O.symbol != bindparam("symbol")
 )
+# what STOP must reach, in one snapshot: every open or pending order's symbol, status and age
+OPEN_WORK: Select = select(_O.symbol, _O.client_order_id, _O.status, _O.created_at).where(
+    _O.status.in_(OPEN_OR_PENDING)
+)
 ORDERS_BY_CIDS: Select = select(OrderRow.__table__).where(_O.client_order_id.in_(bindparam("cids", expanding=True)))
 
 # the ack's one read: the order, the trading state, and whether fills of it arrived before its order id was known

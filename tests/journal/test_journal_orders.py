@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -214,3 +215,16 @@ def test_the_acked_order_returned_is_the_order_as_journaled(journal: Journal, cl
     assert outside.order == journal.get_order("never-journaled") and outside.order.status is OrderStatus.FILLED
     same = journal.record_ack(view("c1", order_id=5, status=OrderStatus.NEW))  # nothing changes
     assert same.order == acked.order
+
+
+def test_open_work_is_every_open_symbol_and_every_intent_with_its_age(journal: Journal, clock: ManualClock) -> None:
+    """STOP's one read: acknowledged orders give their symbol to the cancel wave, INTENTs are in flight."""
+    intent(journal, "acked", symbol="ETHUSDT")
+    journal.record_ack(view("acked", order_id=5, status=OrderStatus.NEW, symbol="ETHUSDT"))
+    intent(journal, "done", symbol="SOLUSDT")
+    journal.record_ack(view("done", order_id=6, status=OrderStatus.FILLED, executed="0.001", symbol="SOLUSDT"))
+    clock.advance(2)
+    intent(journal, "wire", symbol="BTCUSDT")
+    work = journal.open_work()
+    assert work.symbols == {"ETHUSDT", "BTCUSDT"}  # a filled order leaves nothing to cancel
+    assert work.intents == {"wire": START + timedelta(seconds=2)}
