@@ -206,6 +206,7 @@ _QTY_COLUMNS = {"free", "locked", "quantity", "executed_qty"}
 _QUOTES = ("USDT", "USDC", "FDUSD", "BUSD")  # quote assets: amounts in 2 decimals
 # What an empty list means, per command (a blank line says nothing).
 _EMPTY = {"orders": "no orders", "positions": "no open positions"}
+_FORMATTED = ("balance", "positions", "orders", "order", "price", "account")  # numbers shown by tick and step
 
 
 def _human(value: Any, rules: dict[str, Any] | None = None, empty: str = "") -> str:
@@ -343,7 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _emit(error if report is None or not as_json else {**report, **error}, as_json, err=True)
         return exc.exit_code
     empty = "no open orders" if args.command == "orders" and args.open else _EMPTY.get(args.command, "")
-    _emit(result, as_json, rules=getattr(args, "rules", None), empty=empty)
+    rules = getattr(args, "rules", None)
+    _emit(result, as_json, rules=rules() if rules is not None and result and not as_json else None, empty=empty)
     return EXIT_OK
 
 
@@ -396,7 +398,8 @@ def _dispatch(args: argparse.Namespace) -> Any:
         "order": lambda: _order(svc, args, actor),
     }
     result = handlers[args.command]()
-    args.rules = _rules(rt) if args.command in ("balance", "positions", "orders", "order", "price", "account") else None
+    # only human output with something to show needs the rules (exchangeInfo, weight 20 live): fetched then
+    args.rules = (lambda: _rules(rt)) if args.command in _FORMATTED else None
     svc.heartbeat.beat(f"cli {args.command}")
     if _acts_first(args):
         try:  # then catch up with the exchange (the journal's symbols only); the action itself has happened

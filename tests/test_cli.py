@@ -106,3 +106,16 @@ def test_json_output_is_valid_json_even_for_an_infinite_metric() -> None:
     text = json.dumps(to_jsonable({"profit_factor": float("inf"), "sharpe": float("nan"), "loss": float("-inf")}))
     assert json.loads(text) == {"profit_factor": "Infinity", "sharpe": None, "loss": "-Infinity"}
     assert "NaN" not in text and "Infinity," not in text.replace('"Infinity"', "")
+
+
+def test_only_human_output_with_rows_asks_for_the_symbol_rules(cli_env, capsys, monkeypatch):
+    """The rules (exchangeInfo, weight 20 live) only format numbers: --json and an empty list never fetch them."""
+    from crbot.broker.paper import PaperBroker
+
+    asked = []
+    real = PaperBroker.rules
+    monkeypatch.setattr(PaperBroker, "rules", lambda self: asked.append(1) or real(self))
+    assert run(capsys, "--json", "orders", "--open")[0] == 0 and asked == []
+    assert run(capsys, "orders", "--open")[1].strip() == "no open orders" and asked == []
+    code, out, _ = run(capsys, "balance")
+    assert code == 0 and "10,000.00" in out and asked  # rows to format: fetched
