@@ -101,6 +101,9 @@ def test_on_a_phone_the_mode_the_state_and_stop_are_on_screen(browser, dashboard
         expect(bar).to_contain_text("Trading:")
         stop = phone.locator(".st-key-topbar_stop button:visible").first
         expect(stop).to_be_in_viewport()
+        phone.locator('[data-testid="stMain"]').evaluate("main => main.scrollTo(0, main.scrollHeight)")
+        expect(bar).not_to_be_in_viewport()  # the page did scroll: the mode line went up and away
+        expect(stop).to_be_in_viewport()  # STOP stays pinned under the header
         stop.click()
         wait_idle(phone)
         expect(phone.get_by_role("dialog")).to_contain_text("STOP latches HALTED")
@@ -112,4 +115,5 @@ def test_on_a_desktop_the_top_bar_is_hidden(page: Page, dashboard: str) -> None:
     page.goto(dashboard)
     wait_idle(page)
     expect(page.locator(".st-key-topbar")).to_be_hidden()  # the sidebar shows the frame there
+    expect(page.locator(".st-key-topbar_stop_row")).to_be_hidden()
     expect(page.locator(".st-key-stop button").first).to_be_visible()
