@@ -101,11 +101,29 @@ def test_on_a_phone_the_mode_the_state_and_stop_are_on_screen(browser, dashboard
         expect(bar).to_contain_text("Trading:")
         stop = phone.locator(".st-key-topbar_stop button:visible").first
         expect(stop).to_be_in_viewport()
-        phone.locator('[data-testid="stMain"]').evaluate("main => main.scrollTo(0, main.scrollHeight)")
+        stop.click()
+        wait_idle(phone)
+        expect(phone.get_by_role("dialog")).to_contain_text("STOP latches HALTED")
+    finally:
+        context.close()
+
+
+def test_on_a_phone_stop_stays_on_screen_while_the_page_scrolls(browser, dashboard: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        phone = context.new_page()
+        phone.goto(f"{dashboard}/ticket")  # a page taller than a phone's screen: form, chart, preview
+        wait_idle(phone)
+        bar, stop = phone.locator(".st-key-topbar"), phone.locator(".st-key-topbar_stop button:visible").first
+        main = phone.locator('[data-testid="stMain"]')
+        for _ in range(40):  # to the bottom, again while the page still grows (the chart arrives late)
+            main.evaluate("main => main.scrollTo(0, main.scrollHeight)")
+            if main.evaluate("main => main.scrollTop > 400"):
+                break
+            phone.wait_for_timeout(250)
         expect(bar).not_to_be_in_viewport()  # the page did scroll: the mode line went up and away
         expect(stop).to_be_in_viewport()  # STOP stays pinned under the header
         stop.click()
-        wait_idle(phone)
         expect(phone.get_by_role("dialog")).to_contain_text("STOP latches HALTED")
     finally:
         context.close()
