@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from playwright.sync_api import Page, sync_playwright
 
@@ -56,13 +57,17 @@ CHARTS_DRAWN = """(expected) => {
     const charts = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stPlotlyChart"]')];
     return charts.length >= expected && charts.every(c => c.querySelector('.main-svg'));
 }"""
-_PIDS: dict[str, int] = {}  # server url -> its process id (the idle CPU figure reads /proc)
 IDLE_SESSIONS, IDLE_SECONDS = 3, 30
 FCP = """() => (performance.getEntriesByName('first-contentful-paint')[0] || {startTime: null}).startTime"""
 
 
+class Served(NamedTuple):
+    url: str
+    pid: int  # the idle CPU figure reads /proc/<pid>
+
+
 @contextmanager
-def _server(app: Path, *options: str) -> Iterator[str]:
+def _server(app: Path, *options: str) -> Iterator[Served]:
     """``streamlit run`` on a free port in paper mode with the committed config; stopped (by its pid) after."""
     home = Path(tempfile.mkdtemp(prefix="crbot-bench-pages-"))
     (home / ".streamlit").mkdir()
@@ -80,14 +85,13 @@ def _server(app: Path, *options: str) -> Iterator[str]:
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port), *options]
     proc = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    _PIDS[url] = proc.pid
     try:
         deadline = time.monotonic() + 60
         while not healthy(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start: {(home / 'streamlit.log').read_text()[-2000:]}")
             time.sleep(0.2)
-        yield url
+        yield Served(url, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -151,16 +155,16 @@ def _cpu_seconds(pid: int) -> float:
 def _idle_cpu(*options: str) -> float:
     """The dashboard server's CPU, % of one core, while IDLE_SESSIONS ticket tabs sit idle for IDLE_SECONDS
     (their sidebar refreshes every 3 s, the ticket's price every 5 s)."""
-    with _server(ROOT / "app.py", *options) as url, sync_playwright() as pw:
+    with _server(ROOT / "app.py", *options) as served, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
             for _ in range(IDLE_SESSIONS):
                 tab = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-                _load(tab, f"{url}/ticket", "Order ticket", reload=False, charts=1)
+                _load(tab, f"{served.url}/ticket", "Order ticket", reload=False, charts=1)
             time.sleep(5)
-            cpu, started = _cpu_seconds(_PIDS[url]), time.monotonic()
+            cpu, started = _cpu_seconds(served.pid), time.monotonic()
             time.sleep(IDLE_SECONDS)
-            return 100 * (_cpu_seconds(_PIDS[url]) - cpu) / (time.monotonic() - started)
+            return 100 * (_cpu_seconds(served.pid) - cpu) / (time.monotonic() - started)
         finally:
             browser.close()
 
@@ -169,10 +173,10 @@ def run() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs", flush=True)
     base_dir = Path(tempfile.mkdtemp(prefix="crbot-bench-baseline-"))
     (base_dir / "baseline.py").write_text(BASELINE_APP)
-    with _server(base_dir / "baseline.py") as url:
-        _print([("baseline: 1-line app", *row[1:]) for row in _measure(url, (("", "Baseline"),))])
-    with _server(ROOT / "app.py") as url:
-        _print(_measure(url, PAGES))
+    with _server(base_dir / "baseline.py") as served:
+        _print([("baseline: 1-line app", *row[1:]) for row in _measure(served.url, (("", "Baseline"),))])
+    with _server(ROOT / "app.py") as served:
+        _print(_measure(served.url, PAGES))
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     # baseline: Streamlit's default, a full garbage collection after every run (.streamlit/config.toml turns it off)
     before, now = _idle_cpu("--runner.postScriptGC", "true"), _idle_cpu()
