@@ -16,6 +16,7 @@ from crbot.config import Settings
 from crbot.domain import OrderRequest, OrderType, Side
 from crbot.errors import CrbotError, InvalidInput
 from crbot.golive.settings import BackupSettings
+from crbot.risk import RiskLimits
 from tests.conftest import make_env
 
 
@@ -34,6 +35,9 @@ def _buy(service, price: Decimal) -> None:
 
 def test_a_backup_taken_while_orders_are_written_restores_exactly(runtime, settings, clock) -> None:
     service = runtime.service
+    # The bot may outrun a slow backup: room for all its 60 orders, so no limit ends it early.
+    roomy = RiskLimits().with_changes(max_open_orders=1000, max_orders_per_minute=100000)
+    service.save_risk_limits(roomy, actor="cli:tester", reason="backup test")
     price = (runtime.broker.last_price("BTCUSDT") * Decimal("0.97")).quantize(Decimal("0.01"))
     stop, placed, errors = threading.Event(), [], []
 
