@@ -2,7 +2,7 @@
 
 Tests arm faults per call; each one-shot fault fires on the next matching request(s):
 
-    ex.faults.latency_ms = 200                         # every round trip 200 ms longer (100 each way)
+    ex.faults.latency_ms = 200                         # every response 200 ms late
     ex.faults.skew_ms = -3000                          # the exchange clock runs 3 s behind
     ex.faults.fail_next(2, status=503)                 # next two requests: HTTP 503, nothing done
     ex.faults.fail_next(path="/api/v3/order", method="POST", after=True)   # order placed, then 503
@@ -117,11 +117,11 @@ class Faults:
                     return armed.fault
         return None
 
-    def delay_one_way(self) -> None:
-        """Wait out half the configured latency, one way of a round trip (cut short when the server stops)."""
+    def delay(self) -> None:
+        """Wait out the configured latency (cut short when the server stops)."""
         latency = self.latency_ms
         if latency:
-            self._released.wait(latency / 2000)
+            self._released.wait(latency / 1000)
 
     def stall(self) -> None:
         """Hold a request past any sensible client timeout (cut short when the server stops)."""

@@ -7,12 +7,12 @@ internet.
         client.API_URL, client.MARGIN_API_URL = f"{ex.base_url}/api", f"{ex.base_url}/sapi"
         ex.faults.fail_next(status=503)        # see faults.py for every fault
 
-Every request goes through one pipeline (``LocalExchange.handle``): half the latency, fault lookup, request
+Every request goes through one pipeline (``LocalExchange.handle``): fault lookup and latency, request
 weight (429 / 418), faults that fire before processing, API key / permissions / signature / timestamp,
 the order-rate limits, the handler (engine calls serialised under one lock, the engine advanced to
-the clock first), faults that fire after processing, the other half of the latency. Standard library
-HTTP only (ThreadingHTTPServer), hardened like a server: a listen backlog of 128, a per-connection read
-timeout (``read_timeout``), and a Binance-style JSON 400 for a request HTTP itself cannot parse.
+the clock first), faults that fire after processing. Standard library HTTP only (ThreadingHTTPServer),
+hardened like a server: a listen backlog of 128, a per-connection read timeout (``read_timeout``), and a
+Binance-style JSON 400 for a request HTTP itself cannot parse.
 """
 
 from __future__ import annotations
@@ -193,19 +193,10 @@ class LocalExchange:
     # ----------------------------------------------------------------------------------------- pipeline
 
     def handle(self, req: Request) -> Response:
-        """Serve one request (no sockets involved: tests may call it directly).
-
-        The added latency is a network's: half on the request's way in, half on the answer's way out. A wave
-        of parallel requests is then processed as it arrives, as Binance would, not queued up all at once."""
-        self.faults.delay_one_way()
-        try:
-            return self._serve(req)
-        finally:
-            self.faults.delay_one_way()
-
-    def _serve(self, req: Request) -> Response:
+        """Serve one request (no sockets involved: tests may call it directly)."""
         route = ROUTES.get((req.method, req.path))
         params = Params(req.raw_query, req.raw_body)
+        self.faults.delay()
         charge = self.meter.charge(req.ip, route.weight_of(params) if route else 1)
         headers = {"X-MBX-USED-WEIGHT-1M": str(charge.used_weight)}
         if charge.verdict is not Verdict.OK:
