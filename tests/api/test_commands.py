@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,8 @@ def test_served_api_balance_order_and_stop_seen_by_the_cli_and_the_dashboard(ser
     status = requests.get(f"{url}{B}/status", headers=auth, timeout=10)
     assert status.status_code == 200 and status.json()["trading_state"] == "ACTIVE"
     dashboard = build_runtime(Settings.load(make_env(home), dotenv=False)).service  # what the pages read
-    price = dashboard.broker.last_price("BTCUSDT").quantize(1) - 10  # the synthetic feed's: inside the band
+    # 1 % under the synthetic feed's price: rests (the feed moves on the real clock), inside the risk band
+    price = (dashboard.broker.last_price("BTCUSDT") * Decimal("0.99")).quantize(Decimal("0.01"))
     order = {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.001", "price": str(price), "client_order_id": "c1"}
     refused = requests.post(f"{url}{B}/order/create", json=order, headers={"Authorization": f"Bearer {read}"})
     assert refused.status_code == 403  # a read-only token cannot place an order

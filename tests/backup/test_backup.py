@@ -53,8 +53,9 @@ def test_a_backup_taken_while_orders_are_written_restores_exactly(runtime, setti
     thread = threading.Thread(target=trade)
     thread.start()
     try:
-        while len(placed) < 5:
+        while len(placed) < 5 and thread.is_alive():
             thread.join(0.01)
+        assert len(placed) >= 5, errors  # the bot died early: say why instead of waiting out the test timeout
         made = backup.create_backup(settings, clock, actor="cli:tester", conf=_conf(settings), journal=runtime.journal)
         during = len(placed)
     finally:

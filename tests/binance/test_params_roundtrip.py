@@ -7,7 +7,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crbot.binance.params import order_list_params, order_params, parse_order, parse_order_list
@@ -107,6 +107,7 @@ def test_the_kinds_are_the_ones_the_endpoints_name() -> None:
     assert [order_list_params(s)[0] for s in LISTS] == ["OCO", "OCO", "OTO", "OTO", "OTOCO"]
 
 
+@settings(deadline=None)  # a pause of the machine is not a failure of the codec
 @given(
     qty=st.decimals(min_value=D("0.00000001"), max_value=D("99999999"), places=8),
     price=st.decimals(min_value=D("0.00000001"), max_value=D("9999999"), places=8),

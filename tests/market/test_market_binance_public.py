@@ -81,7 +81,7 @@ def test_concurrent_sessions_share_one_request(binance: FakeBinance) -> None:
         return 200, {"symbol": q["symbol"], "price": "1.5"}
 
     binance.routes["/api/v3/ticker/price"] = slow
-    feed = BinancePublicFeed(binance.base_url)
+    feed = BinancePublicFeed(binance.base_url, monotonic=Ticks())  # a late thread still finds the answer fresh
     results: list[Decimal] = []
     threads = [threading.Thread(target=lambda: results.append(feed.last("XRPUSDT", T0))) for _ in range(8)]
     for t in threads:

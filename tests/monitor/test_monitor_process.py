@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,9 +39,18 @@ def _runtime(home: Path):
     return build_runtime(Settings.load(make_env(home), dotenv=False), clock=SystemClock())
 
 
+def _today() -> datetime:
+    """Now, at least a minute before UTC midnight: the monitor process must see the same day as the test."""
+    now = datetime.now(UTC)
+    left = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0) - now
+    if left < timedelta(minutes=1):
+        time.sleep(left.total_seconds() + 1)
+    return datetime.now(UTC)
+
+
 def test_monitor_once_halts_on_the_daily_loss_limit_and_alerts_the_webhook(tmp_path, receiver):
     rt = _runtime(tmp_path)
-    now = datetime.now(UTC)
+    now = _today()
     start = now.replace(hour=0, minute=0, second=0, microsecond=1)  # the day's first equity point
     rt.journal.snapshot_equity(Decimal("10250"), at=start)  # the day began at 10,250; paper equity is 10,000
     rt.journal.close()
@@ -122,7 +132,7 @@ def test_two_monitor_processes_one_acts_the_other_stands_by_until_it_stops(tmp_p
         assert standby.returncode == 6, standby.stderr
         assert holder in json.loads(standby.stdout)["summary"]
 
-        now = datetime.now(UTC)
+        now = _today()
         rt.journal.snapshot_equity(Decimal("10400"), at=now.replace(hour=0, minute=0, second=0, microsecond=1))
         assert _wait(lambda: rt.service.trading_state().state is TradingState.HALTED)
         assert _crbot(tmp_path, "monitor", "--once").returncode == 6  # still standing by: no second action

@@ -21,10 +21,14 @@ from tests.statewatch.proxy import Relay
 
 
 def child_env(home: Path, journal_url: str, **extra: str) -> dict[str, str]:
-    """What a bot or dashboard process on this machine gets: the shared home (paper book) and journal."""
+    """What a bot or dashboard process on this machine gets: the shared home (paper book) and journal.
+
+    A 5 s heartbeat timeout: on a busy CI machine a child can miss a 1 s one and refuse orders as "database
+    unreachable" before the test does anything. The outage tests pass a short one themselves."""
+    extra = {"CRBOT_DB_HEARTBEAT_TIMEOUT_S": "5", **extra}
     return {
         **CLEAN_ENV,
-        **make_env(home, CRBOT_DATABASE_URL=journal_url, CRBOT_DB_HEARTBEAT_TIMEOUT_S="1", **extra),
+        **make_env(home, CRBOT_DATABASE_URL=journal_url, **extra),
         "PYTHONPATH": str(ROOT),
     }
 

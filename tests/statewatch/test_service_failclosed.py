@@ -48,7 +48,7 @@ def test_service_refuses_new_orders_while_unreachable_but_cancels_and_stop_work(
 def test_stop_while_postgres_is_unreachable_cancels_and_latches_halted_when_back(tmp_path: Path, relay_url) -> None:
     relay, through = relay_url
     settings = Settings.load(
-        make_env(tmp_path, CRBOT_DATABASE_URL=through, CRBOT_DB_HEARTBEAT_TIMEOUT_S="1"), dotenv=False
+        make_env(tmp_path, CRBOT_DATABASE_URL=through, CRBOT_DB_HEARTBEAT_TIMEOUT_S="2"), dotenv=False
     )
     rt = build_runtime(settings, clock=SystemClock(), watch_state=True)
     svc, watch = rt.service, rt.watch
