@@ -22,7 +22,7 @@ api: $(STAMP)  ## serve the HTTP API on http://127.0.0.1:8002/api/broker (create
 
 test: $(STAMP)  ## lint, then the whole suite (unit, AppTest, local exchange, browser)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 bench: $(STAMP)  ## print performance figures (recorded in docs/BENCHMARKS.md)
 	$(BIN)/python -m bench
