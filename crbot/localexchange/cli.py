@@ -76,12 +76,12 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror} — pick another --port", file=sys.stderr)
         return 5
-    print(f"local exchange: {base_url}  (api: {base_url}/api, sapi: {base_url}/sapi)", flush=True)
-    print(f"api key: {key}", flush=True)
-    if generated_secret:
-        print(f"api secret (generated, simulator only): {generated_secret}", flush=True)
-    print("Ctrl-C to stop", flush=True)
-    try:
+    try:  # from the first line on: a client may read the url and press Ctrl-C before the last line is out
+        print(f"local exchange: {base_url}  (api: {base_url}/api, sapi: {base_url}/sapi)", flush=True)
+        print(f"api key: {key}", flush=True)
+        if generated_secret:
+            print(f"api secret (generated, simulator only): {generated_secret}", flush=True)
+        print("Ctrl-C to stop", flush=True)
         (stop or threading.Event()).wait()
     except KeyboardInterrupt:
         pass

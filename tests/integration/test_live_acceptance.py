@@ -27,6 +27,7 @@ import pytest
 
 from crbot.config import Settings
 from crbot.errors import KeyAuditFailed
+from tests.ctrl_c import popen_with_ctrl_c
 from tests.secrets.kit import live_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ def start_sim(home: Path, *extra: str) -> Sim:
     port = free_port()
     args = ["--port", str(port), "--api-key", KEY, "--api-secret", SECRET, "--home", str(home / "book"), *extra]
     env = {**CLEAN_ENV, "CRBOT_HOME": str(home), "CRBOT_PRICE_FEED": "synthetic", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
+    proc = popen_with_ctrl_c(  # stop_sim's Ctrl-C must stop it at once, not after a 20 s wait and a kill
         [sys.executable, "-m", "crbot", "sim", "serve", *args],
         cwd=home,
         env=env,

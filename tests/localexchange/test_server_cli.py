@@ -14,6 +14,7 @@ from typing import IO
 import pytest
 
 from crbot.localexchange.cli import main
+from tests.ctrl_c import popen_with_ctrl_c
 from tests.localexchange.test_server_kit import KEY, SECRET, make_client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,17 +28,9 @@ def clean_env(**settings: str) -> dict[str, str]:
 
 
 def start(command: list[str], *, env: dict[str, str], cwd: Path, stderr: IO[str]) -> subprocess.Popen[str]:
-    """``command`` with Ctrl-C working in it whatever this test process's state: a child keeps an ignored or
-    blocked SIGINT (a background job of a non-interactive shell has it ignored; the faulthandler dump of a full
-    run showed sim serve waiting in its loop, never interrupted). A Python handler here becomes the default
-    action in the child, where Python installs its own (KeyboardInterrupt); the mask is inherited as it is."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    try:
-        return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        signal.signal(signal.SIGINT, previous)
+    """``command`` with Ctrl-C working in it (the faulthandler dump of a full run once showed sim serve waiting
+    in its loop, never interrupted: it had inherited an ignored SIGINT)."""
+    return popen_with_ctrl_c(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
 
 
 def stop(proc: subprocess.Popen[str], stderr: Path) -> int:
