@@ -68,7 +68,7 @@ def test_two_bots_and_a_dashboard_refuse_orders_after_stop(tmp_path: Path, journ
 def test_bot_stops_by_itself_when_postgres_is_cut(tmp_path: Path, relay_url) -> None:
     relay, through = relay_url
     rt = operator(tmp_path, through)
-    bot = Child([*BOT, "--name", "cut"], child_env(tmp_path, through, CRBOT_DB_HEARTBEAT_TIMEOUT_S="2"))
+    bot = Child([*BOT, "--name", "cut"], child_env(tmp_path, through, CRBOT_DB_HEARTBEAT_TIMEOUT_S="1"))
     try:
         bot.event({"order"})
         cut = time.time()
@@ -77,7 +77,7 @@ def test_bot_stops_by_itself_when_postgres_is_cut(tmp_path: Path, relay_url) -> 
         assert event["code"] == "DATABASE_UNREACHABLE", event
         assert "cannot reach the journal" in event["message"]
         assert bot.wait() == 3
-        print(f"\nPostgreSQL cut: the bot refused after {(event['refused'] - cut) * 1000:.0f} ms (timeout 2 s)")
+        print(f"\nPostgreSQL cut: the bot refused after {(event['refused'] - cut) * 1000:.0f} ms (timeout 1 s)")
     finally:
         stop_all([bot])
         rt.journal.close()
@@ -88,7 +88,7 @@ def test_bot_stops_by_itself_when_the_sqlite_journal_goes_away(tmp_path: Path) -
     url = f"sqlite:///{folder / 'journal.db'}"
     rt = operator(tmp_path, url)
     rt.journal.close()
-    bot = Child([*BOT, "--name", "gone"], child_env(tmp_path, url, CRBOT_DB_HEARTBEAT_TIMEOUT_S="2"))
+    bot = Child([*BOT, "--name", "gone"], child_env(tmp_path, url, CRBOT_DB_HEARTBEAT_TIMEOUT_S="1"))
     try:
         bot.event({"order"})
         gone = time.time()
@@ -96,6 +96,6 @@ def test_bot_stops_by_itself_when_the_sqlite_journal_goes_away(tmp_path: Path) -
         event = bot.event({"stopped"})
         assert event["code"] == "DATABASE_UNREACHABLE", event
         assert bot.wait() == 3
-        print(f"\nSQLite journal gone: the bot refused after {(event['refused'] - gone) * 1000:.0f} ms (timeout 2 s)")
+        print(f"\nSQLite journal gone: the bot refused after {(event['refused'] - gone) * 1000:.0f} ms (timeout 1 s)")
     finally:
         stop_all([bot])
