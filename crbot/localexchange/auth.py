@@ -126,8 +126,9 @@ def _hmac_ok(secret: str, payload: str, signature: str) -> bool:
 
 
 def _ed25519_ok(key: Ed25519PublicKey, payload: str, signature: str) -> bool:
-    # A '+' that reached us unencoded was turned into a space by form decoding.
-    text = signature.strip().replace(" ", "+")
+    # A '+' that reached us unencoded was turned into a space by form decoding (at either end too: the
+    # spaces go back to '+' before any other whitespace is stripped).
+    text = signature.replace(" ", "+").strip()
     try:
         raw = base64.b64decode(text, validate=True)
         key.verify(raw, payload.encode())
